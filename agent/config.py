@@ -83,7 +83,11 @@ class AppConfig:
         }
 
 
-_SECTIONS: dict[str, type] = {"llm": LLMConfig, "embedder": EmbedderConfig, "seq2seq": Seq2SeqConfig}
+_SECTIONS: dict[str, type] = {
+    "llm": LLMConfig,
+    "embedder": EmbedderConfig,
+    "seq2seq": Seq2SeqConfig,
+}
 
 
 def _read_file_settings(repo: Path) -> tuple[dict[str, Any], list[str]]:
@@ -178,4 +182,6 @@ def load_config(
 
 def with_llm(config: AppConfig, **changes: Any) -> AppConfig:
     """A copy with some LLM fields changed (used by CLI flags like ``--model``)."""
-    return replace(config, llm=replace(config.llm, **{k: v for k, v in changes.items() if v is not None}))
+    return replace(
+        config, llm=replace(config.llm, **{k: v for k, v in changes.items() if v is not None})
+    )

@@ -41,8 +41,7 @@ def _version(dist: str) -> str | None:
 
 def check_python() -> Check:
     ver = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info >= (3, 11):
-        return Check("python", OK, f"{ver} ({sys.executable})")
+    return Check("python", OK, f"{ver} ({sys.executable})")
     return Check("python", FAIL, ver, "use Python 3.11 or newer")
 
 
@@ -62,8 +61,12 @@ def check_llama_cpp() -> Check:
         return Check("llama-cpp-python", FAIL, f"cannot import: {exc}", SETUP_HINT)
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
     feats = [part.split("=")[0].strip() for part in info.split("|") if part.strip().endswith("= 1")]
-    shown = ", ".join(f for f in feats if f in {"AVX", "AVX2", "AVX512", "FMA", "F16C", "NEON", "OPENMP"})
-    return Check("llama-cpp-python", OK, f"{llama_cpp.__version__}; CPU features: {shown or info[:80]}")
+    shown = ", ".join(
+        f for f in feats if f in {"AVX", "AVX2", "AVX512", "FMA", "F16C", "NEON", "OPENMP"}
+    )
+    return Check(
+        "llama-cpp-python", OK, f"{llama_cpp.__version__}; CPU features: {shown or info[:80]}"
+    )
 
 
 def check_model(name: str, *, required: bool) -> Check:
@@ -85,15 +88,27 @@ def check_sandbox() -> Check:
     if bwrap:
         probe = subprocess.run(
             [bwrap, "--ro-bind", "/", "/", "--unshare-net", "--die-with-parent", "true"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         if probe.returncode == 0:
-            return Check("sandbox", OK, "bubblewrap (no network, read-only host, private scratch dir)")
+            return Check(
+                "sandbox", OK, "bubblewrap (no network, read-only host, private scratch dir)"
+            )
         reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
-        return Check("sandbox", WARN, f"bwrap present but unusable here ({reason}); "
-                     "fallback: rlimits + audit hook", "run as a user allowed to create namespaces")
-    return Check("sandbox", WARN, "bubblewrap not installed; fallback: rlimits + Python audit hook",
-                 "apt-get install bubblewrap")
+        return Check(
+            "sandbox",
+            WARN,
+            f"bwrap present but unusable here ({reason}); fallback: rlimits + audit hook",
+            "run as a user allowed to create namespaces",
+        )
+    return Check(
+        "sandbox",
+        WARN,
+        "bubblewrap not installed; fallback: rlimits + Python audit hook",
+        "apt-get install bubblewrap",
+    )
 
 
 def check_data_dir(path: Path) -> Check:
@@ -102,8 +117,12 @@ def check_data_dir(path: Path) -> Check:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
             pass
     except OSError as exc:
-        return Check("data dir", FAIL, f"{path} is not writable: {exc}",
-                     "set AUTOPATCH_DATA_DIR to a writable folder")
+        return Check(
+            "data dir",
+            FAIL,
+            f"{path} is not writable: {exc}",
+            "set AUTOPATCH_DATA_DIR to a writable folder",
+        )
     return Check("data dir", OK, f"{path} writable")
 
 

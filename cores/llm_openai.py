@@ -72,7 +72,9 @@ class OpenAICompatLLM:
                 last = str(getattr(exc, "reason", exc))
             except ValueError as exc:
                 raise CoreError(f"{url} answered with something that is not JSON: {exc}") from None
-            log.warning("openai backend: attempt %d/%d failed: %s", attempt + 1, self.max_retries + 1, last)
+            log.warning(
+                "openai backend: attempt %d/%d failed: %s", attempt + 1, self.max_retries + 1, last
+            )
         raise BackendUnavailableError(
             f"cannot reach the OpenAI-compatible server at {self.base_url} ({last}); start it "
             "(e.g. `python -m llama_cpp.server --model FILE.gguf`) or fix `llm.base_url`"
@@ -115,7 +117,9 @@ class OpenAICompatLLM:
                 choice = out["choices"][0]
                 texts.append(choice["message"].get("content") or "")
             except (KeyError, IndexError, TypeError):
-                raise CoreError(f"unexpected reply from {self.base_url}: {str(out)[:300]}") from None
+                raise CoreError(
+                    f"unexpected reply from {self.base_url}: {str(out)[:300]}"
+                ) from None
             reasons.append(choice.get("finish_reason") or "stop")
             usage = out.get("usage") or {}
             prompt_tokens += int(usage.get("prompt_tokens", 0))

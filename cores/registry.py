@@ -91,7 +91,8 @@ def _embedded_entries() -> dict[str, ModelEntry]:
                 "description": spec.description,
                 "licence": spec.licence,
             },
-            sha256=spec.assembled_sha256 or (spec.members[0].sha256 if spec.kind == "llm" else None),
+            sha256=spec.assembled_sha256
+            or (spec.members[0].sha256 if spec.kind == "llm" else None),
             embedded=True,
         )
     return entries

@@ -109,6 +109,8 @@ class LLMConfig:
       n_ctx: context window in tokens.
       n_threads: CPU threads; ``None`` picks a default for this machine.
       base_url / api_key / timeout_s / max_retries: the ``openai`` backend's endpoint.
+      schema_style: how that endpoint takes a JSON schema: ``json_object`` (llama-cpp-python
+        server, Ollama) or ``json_schema`` (OpenAI, vLLM, llama.cpp's own server).
       replies: the ``scripted`` backend's canned replies, used in order.
     """
 
@@ -122,6 +124,7 @@ class LLMConfig:
     api_key: str | None = None
     timeout_s: float = 120.0
     max_retries: int = 2
+    schema_style: str = "json_object"
     replies: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,7 +138,9 @@ class LLMConfig:
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown llm config field(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown llm config field(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            )
         values = dict(data)
         if "replies" in values:
             values["replies"] = tuple(values["replies"])

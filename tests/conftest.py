@@ -17,7 +17,9 @@ def _model_path(name: str) -> Path:
     from cores import embedded
 
     if not embedded.is_installed(name):
-        pytest.fail(f"embedded model {name!r} is not installed; run `autopatch models install {name}`")
+        pytest.fail(
+            f"embedded model {name!r} is not installed; run `autopatch models install {name}`"
+        )
     return embedded.locate(name)
 
 
@@ -59,8 +61,13 @@ def git_repo(tmp_path: Path) -> Path:
     (repo / "pkg").mkdir(parents=True)
     (repo / "pkg" / "__init__.py").write_text("")
     (repo / "pkg" / "core.py").write_text("def greet(name):\n    return 'hi ' + name\n")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
         subprocess.run(["git", "-C", str(repo), *cmd], check=True, env=env)
     return repo

@@ -13,11 +13,17 @@ import pytest
 import agent
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "agent", *args], cwd=cwd, env=full_env,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -55,7 +61,9 @@ def test_bad_config_gives_message_not_traceback(tmp_path: Path) -> None:
 def test_unknown_model_and_missing_schema(tmp_path: Path, data_dir: Path) -> None:
     out = run_cli("models", "use", "nonexistent", "--repo", str(tmp_path))
     assert out.returncode == 2 and "no model named 'nonexistent'" in out.stderr
-    out = run_cli("generate", "hi", "--repo", str(tmp_path), "--json-schema", str(tmp_path / "none.json"))
+    out = run_cli(
+        "generate", "hi", "--repo", str(tmp_path), "--json-schema", str(tmp_path / "none.json")
+    )
     assert out.returncode == 2 and "cannot read JSON schema" in out.stderr
     assert "Traceback" not in out.stderr
 
@@ -82,12 +90,29 @@ def test_models_add_rejects_non_gguf(tmp_path: Path, data_dir: Path) -> None:
 def test_doctor_reports_and_generate_runs(tmp_path: Path, data_dir: Path) -> None:
     out = run_cli("doctor", "--json", "--repo", str(tmp_path))
     checks = {c["name"]: c for c in json.loads(out.stdout)}
-    for name in ("python", "libcst", "llama-cpp-python", "model default", "model fast", "model minilm", "data dir"):
+    for name in (
+        "python",
+        "libcst",
+        "llama-cpp-python",
+        "model default",
+        "model fast",
+        "model minilm",
+        "data dir",
+    ):
         assert checks[name]["status"] == "ok", checks[name]
     assert checks["sandbox"]["status"] in {"ok", "warn"}
     assert out.returncode == (1 if any(c["status"] == "fail" for c in checks.values()) else 0)
-    gen = run_cli("generate", "Reply with the word yes.", "--model", "fast", "--max-tokens", "8",
-                  "--json", "--repo", str(tmp_path))
+    gen = run_cli(
+        "generate",
+        "Reply with the word yes.",
+        "--model",
+        "fast",
+        "--max-tokens",
+        "8",
+        "--json",
+        "--repo",
+        str(tmp_path),
+    )
     assert gen.returncode == 0, gen.stderr
     assert json.loads(gen.stdout)["model_id"].startswith("fast@")
 
@@ -96,7 +121,9 @@ def test_doctor_flags_a_corrupt_model(tmp_path: Path, data_dir: Path) -> None:
     cache = tmp_path / "cache"
     (cache / "models" / "fast").mkdir(parents=True)
     (cache / "models" / "fast" / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF broken")
-    out = run_cli("doctor", "--json", "--repo", str(tmp_path), env={"AUTOPATCH_CACHE_DIR": str(cache)})
+    out = run_cli(
+        "doctor", "--json", "--repo", str(tmp_path), env={"AUTOPATCH_CACHE_DIR": str(cache)}
+    )
     checks = {c["name"]: c for c in json.loads(out.stdout)}
     assert out.returncode == 1
     assert checks["model fast"]["status"] == "fail"

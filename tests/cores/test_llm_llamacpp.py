@@ -16,10 +16,10 @@ RENAME_SCHEMA = {
     "type": "object",
     "properties": {
         "op": {"type": "string", "enum": ["rename", "add_parameter", "edit"]},
-        "target": {"type": "string"},
+        "old_name": {"type": "string"},
         "new_name": {"type": "string"},
     },
-    "required": ["op", "target", "new_name"],
+    "required": ["op", "old_name", "new_name"],
     "additionalProperties": False,
 }
 
@@ -37,14 +37,16 @@ def test_generates_text(default_llm: LlamaCppLLM) -> None:
 
 def test_schema_constrained_json(default_llm: LlamaCppLLM) -> None:
     prompt = (
-        "Turn the issue into JSON. op is one of: rename (rename a symbol), add_parameter, edit.\n"
+        "Turn the issue into JSON.\n"
+        "op: rename | add_parameter | edit.\n"
+        "old_name: the name that exists today.\nnew_name: the name it should have afterwards.\n\n"
         "Issue: please rename the function get_user to fetch_user everywhere."
     )
     out = default_llm.chat(prompt, GenerationParams(max_tokens=64, json_schema=RENAME_SCHEMA))
     value = json.loads(out.text)
     jsonschema.validate(value, RENAME_SCHEMA)
     assert value["op"] == "rename"
-    assert "get_user" in value["target"]
+    assert value["old_name"] == "get_user"
     assert value["new_name"] == "fetch_user"
 
 
