@@ -20,6 +20,7 @@ EXAMPLES = {
     "doctor": "example: autopatch doctor --repo path/to/project",
     "models": "example: autopatch models list; autopatch models use quality",
     "generate": 'example: autopatch generate "Write a Python function that reverses a string"',
+    "index": "example: autopatch index --repo path/to/project --embed",
 }
 
 
@@ -96,6 +97,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json-schema", type=Path, help="file with a JSON schema: constrained output")
+
+    sub.add_parser(
+        "profile",
+        help="measure the repo's code style and save it to the data dir",
+        epilog="example: autopatch profile --repo path/to/project",
+        parents=[common],
+    )
+
+    p = sub.add_parser(
+        "index",
+        help="build or refresh the repository digest (symbols, references, graphs)",
+        epilog=EXAMPLES["index"],
+        parents=[common],
+    )
+    p.add_argument(
+        "--embed",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also embed every definition for retrieval (loads the embedding model)",
+    )
+
+    p = sub.add_parser(
+        "ask",
+        help="answer a question about the repository's code, citing file:line ranges",
+        epilog='example: autopatch ask "where are the cache classes defined?"',
+        parents=[common],
+    )
+    p.add_argument("question", help="a question about the code, in plain words")
+    p.add_argument("--k", type=int, default=5, help="how many code spans to retrieve (default 5)")
+    p.add_argument("--model", help="registry model name (default: the active llm)")
+
+    p = sub.add_parser(
+        "plan",
+        help="turn an issue into a checked spec and an ordered plan (changes nothing)",
+        epilog='example: autopatch plan "rename get_user to fetch_user" --repo path/to/project',
+        parents=[common],
+    )
+    p.add_argument("issue", nargs="?", help="the issue text ('-' reads standard input)")
+    p.add_argument("--issue-file", help="read the issue from this file")
+    p.add_argument("--spec", help="use this spec YAML instead of an issue")
+    p.add_argument(
+        "--backends",
+        default="rules,llm",
+        help="spec backends to run and fuse: rules, llm, t5 (default rules,llm)",
+    )
+    p.add_argument("--model", help="registry model name for the llm backend")
     return parser
 
 
@@ -131,7 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.repo, args.overrides, data_dir=args.data_dir)
         if args.command == "generate":
             config = with_llm(config, model=args.model, backend=args.backend)
-        handler = getattr(commands, f"cmd_{args.command}")
+        elif args.command in ("ask", "plan"):
+            config = with_llm(config, model=args.model)
+        from agent import commands_plan
+
+        handler = getattr(commands, f"cmd_{args.command}", None) or getattr(
+            commands_plan, f"cmd_{args.command}"
+        )
         return int(handler(args, config))
     except (ConfigError, CoreError, ValueError) as exc:
         error(str(exc))

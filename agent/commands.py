@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -13,6 +14,10 @@ from agent.ui import console, info
 from cores import embedded
 from cores.gguf_meta import read_gguf_header
 from cores.registry import ModelEntry, ModelRegistry
+
+if TYPE_CHECKING:
+    from planner.digest import RepositoryDigest
+    from planner.style import StyleProfile
 
 STATUS_MARK = {"ok": "[green]✔[/]", "warn": "[yellow]![/]", "fail": "[red]✘[/]"}
 
@@ -148,4 +153,191 @@ def cmd_generate(args: argparse.Namespace, config: AppConfig) -> int:
             f"[{out.model_id}] {out.prompt_tokens} prompt + {out.completion_tokens} completion "
             f"tokens in {out.latency_s:.1f}s ({out.tokens_per_s:.1f} tok/s)"
         )
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace, config: AppConfig) -> int:
+    """Measure the target repo's style; save it under the data dir (the repo is not touched)."""
+    from planner.style import StyleProfiler
+
+    refiner = None
+    if config.seq2seq.model:
+        from cores.seq2seq import TransformersSeq2Seq
+
+        entry = ModelRegistry(config.data_dir).get(config.seq2seq.model)
+        if entry.kind != "seq2seq":
+            raise ValueError(f"seq2seq.model {entry.name!r} is a {entry.kind} model, not seq2seq")
+        refiner = TransformersSeq2Seq(entry.resolved_path())
+    with console(stderr=True).status(f"profiling the style of {config.repo}"):
+        profile = StyleProfiler(config.repo, refiner=refiner).profile()
+    path = StyleProfiler.save(profile, config.data_dir)
+    if args.json:
+        _emit_json(
+            {
+                "path": str(path),
+                "profile_hash": profile.profile_hash(),
+                "formatter_settings": profile.formatter_settings(),
+                "profile": profile.to_dict(),
+            }
+        )
+        return 0
+    table = Table(title=f"style of {config.repo}")
+    table.add_column("aspect")
+    table.add_column("style", overflow="fold")
+    table.add_column("evidence", overflow="fold")
+    for row in _profile_rows(profile):
+        table.add_row(*row)
+    console().print(table)
+    info(f"saved to {path} (hash {profile.profile_hash()})")
+    return 0
+
+
+def _profile_rows(p: StyleProfile) -> list[tuple[str, str, str]]:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    shares = ", ".join(f"{k} {pct(v)}" for k, v in p.indent_shares.items())
+    stats = ", ".join(f"{k} {v}" for k, v in p.line_length_stats.items())
+    return [
+        ("sample", f"{p.files_sampled} files", f"{p.lines_sampled} lines, {p.files_skipped} skipped"),
+        ("indent", p.indent, shares),
+        ("quotes", p.quote, f"single {pct(p.single_quote_share)}"),
+        ("line length", str(p.line_length), f"{p.line_length_source}; {stats}"),
+        *((f"naming: {kind}", conv, f"{pct(p.naming_shares.get(kind, {}).get(conv))} of names")
+          for kind, conv in p.naming.items()),
+        ("docstrings", p.docstring_style, f"coverage {pct(p.docstring_coverage)}"),
+        ("annotations", "yes" if p.use_annotations else "no",
+         f"params {pct(p.annotated_params)}, returns {pct(p.annotated_returns)}"),
+        ("imports", f"from-imports {pct(p.from_import_share)}",
+         f"relative {pct(p.relative_import_share)}, "
+         f"__future__ annotations {pct(p.future_annotations_share)}"),
+        ("formatting", p.formatting, ", ".join(f"{k} {v}" for k, v in p.formatting_counts.items())),
+        ("trailing commas", pct(p.trailing_comma_share), "in exploded calls and literals"),
+        ("refined by", p.refined_by or "-", ", ".join(p.refined_fields)),
+    ]  # fmt: skip
+
+
+def build_digest(config: AppConfig, *, embed: bool = False) -> RepositoryDigest:
+    """Build or refresh the digest in ``<data dir>/index``, with a progress bar on stderr."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from planner.digest import RepositoryDigest
+
+    embedder = None
+    if embed:
+        from cores.embedder import SentenceTransformerEmbedder
+
+        with console(stderr=True).status(f"loading embedding model {config.embedder.model}"):
+            embedder = SentenceTransformerEmbedder(embedded.locate(config.embedder.model))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeElapsedColumn(), console=console(stderr=True), transient=True
+    ) as bar:
+        task = bar.add_task("reading files", total=None)
+        return RepositoryDigest.build(
+            config.repo,
+            config.data_dir / "index",
+            embedder=embedder,
+            progress=lambda done, total, what: bar.update(
+                task, description=what, completed=done, total=total
+            ),
+            batch_size=config.embedder.batch_size,
+        )
+
+
+def cmd_index(args: argparse.Namespace, config: AppConfig) -> int:
+    """Build the RepositoryDigest into ``<data dir>/index`` (the repo is only read)."""
+    cache_dir = config.data_dir / "index"
+    digest = build_digest(config, embed=args.embed)
+    stats = digest.stats()
+    if args.json:
+        skipped = [s.to_dict() for s in digest.skipped]
+        _emit_json({**stats, "skipped_files": skipped, "index": str(cache_dir)})
+        return 0
+    kinds = ", ".join(f"{n} {k}" for k, n in stats["definitions_by_kind"].items())
+    out = console()
+    out.print(
+        f"indexed {digest.root}: {stats['files']} files "
+        f"({stats['parsed']} parsed, {stats['reused']} reused from cache, "
+        f"{stats['removed']} removed), {stats['skipped']} skipped",
+        markup=False,
+    )
+    for s in digest.skipped[:20]:
+        out.print(f"  skipped {s.relpath}: {s.reason}", markup=False)
+    if len(digest.skipped) > 20:
+        out.print(f"  … and {len(digest.skipped) - 20} more (--json lists all)", markup=False)
+    out.print(f"{stats['definitions']} definitions ({kinds or 'none'})", markup=False)
+    out.print(f"{stats['references']} references, {stats['modules']} modules", markup=False)
+    for path in stats["parse_errors"]:
+        out.print(f"  could not parse {path}: {digest.files[path].parse_error}", markup=False)
+    if args.embed:
+        out.print(
+            f"embeddings: {stats['embedded_chunks']} chunks embedded, "
+            f"{stats['embedded_files']} files in the vector index",
+            markup=False,
+        )
+    info(f"took {stats['seconds']:.2f}s; index at {cache_dir}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, config: AppConfig) -> int:
+    """Answer a question from the repository's code, each sentence cited (the repo is only read)."""
+    from cores.errors import CoreError
+    from cores.llm import create_llm
+    from planner.ask import answer
+    from planner.digest import VECTORS_DIR, RepositoryDigest
+    from planner.retrieval import Retriever
+
+    if args.k < 1:
+        raise ValueError("--k must be at least 1")
+    status = console(stderr=True).status
+    cache_dir = config.data_dir / "index"
+    embedder = index = None
+    if (cache_dir / VECTORS_DIR).is_dir():  # made by `autopatch index --embed`: keep it in use
+        from cores.embedder import SentenceTransformerEmbedder
+
+        try:
+            with status(f"loading embedding model {config.embedder.model}"):
+                embedder = SentenceTransformerEmbedder(embedded.locate(config.embedder.model))
+        except CoreError as exc:
+            info(f"searching without embeddings: {exc}")
+    with status(f"refreshing the index of {config.repo}"):
+        digest = RepositoryDigest.build(
+            config.repo, cache_dir, embedder=embedder, batch_size=config.embedder.batch_size
+        )
+    if embedder is not None:
+        try:
+            index = RepositoryDigest.load_index(cache_dir)
+        except CoreError as exc:
+            info(f"searching without embeddings: {exc}")
+            embedder = None
+    retriever = Retriever(digest, index=index, embedder=embedder)
+    with status(f"loading {config.llm.model} ({config.llm.backend})"):
+        llm = create_llm(config.llm, ModelRegistry(config.data_dir))
+    try:
+        with status(f"reading the code and answering with {llm.model_id}"):
+            result = answer(args.question, retriever, llm, config.repo, k=args.k)
+    finally:
+        llm.close()
+    if args.json:
+        _emit_json(result.to_dict())
+        return 0
+    out = console()
+    out.print(result.text, markup=False)
+    if result.sources:
+        out.print("sources:", markup=False)
+        for n, span in enumerate(result.sources, 1):
+            out.print(f"  [{n}] {span.ref}  {span.qualname or ''}", markup=False)
+    if result.dropped:
+        info(f"dropped {len(result.dropped)} sentence(s) citing a source that was not shown")
+    info(
+        f"[{result.model_id or 'model not called'}] {result.prompt_tokens} prompt + "
+        f"{result.completion_tokens} completion tokens; {result.latency_s:.1f}s"
+    )
     return 0

@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Score `autopatch plan` on the public patchbench tasks: right op + target per task.
+
+For every task: unpack the pinned sdist (from ~/.cache/patchbench/sdists; run
+`python ../shared/bench/run.py setup` first), build the digest, normalize the issue
+with each backend alone (rules; llm with the 0.5B; llm with the 1.5B) and fused
+(rules + llm 0.5B), and compare with tests/data/plan_expectations.yaml.
+
+    python scripts/bench_plan.py [--tasks GLOB] [--backends rules llm-default llm-quality fused]
+                                 [--out docs/bench/plan_accuracy.json] [--details]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(os.environ.get("PATCHBENCH_DIR", ROOT.parent / "shared" / "bench"))
+SDISTS = Path.home() / ".cache" / "patchbench" / "sdists"
+
+
+def right(spec_ops: list[dict[str, str]], expected: dict[str, list[str]]) -> bool:
+    if not spec_ops or any(o["op"] not in expected["ops"] for o in spec_ops):
+        return False
+    targets = [o["target"] for o in spec_ops]
+    for pattern in expected["targets"]:
+        alternatives = pattern.split("|")
+        if not any(fnmatch.fnmatchcase(t, alt) for t in targets for alt in alternatives):
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cores import LLMConfig, ModelRegistry, create_llm
+    from planner.digest import RepositoryDigest
+    from planner.fusion import fuse
+    from planner.normalize import SpecNormalizer
+
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--tasks", default="*")
+    p.add_argument(
+        "--backends", nargs="*", default=["rules", "llm-default", "llm-quality", "fused"]
+    )
+    p.add_argument("--out", type=Path)
+    p.add_argument("--details", action="store_true")
+    args = p.parse_args(argv)
+
+    expectations = yaml.safe_load((ROOT / "tests" / "data" / "plan_expectations.yaml").read_text())
+    repos = {r["name"]: r for r in yaml.safe_load((BENCH / "repos.yaml").read_text())["repos"]}
+    tasks = sorted(t for t in expectations if fnmatch.fnmatchcase(t, args.tasks))
+    work = Path(tempfile.mkdtemp(prefix="bench-plan-"))
+    registry = ModelRegistry(work / "data")
+    llms = {}
+    for b in args.backends:
+        if b.startswith("llm-") or b == "fused":
+            name = "default" if b == "fused" else b.removeprefix("llm-")
+            if name not in llms:
+                llms[name] = create_llm(LLMConfig(model=name, n_ctx=4096), registry)
+    digests = {}
+    score = {b: {"correct": 0, "total": 0} for b in args.backends}
+    seconds: dict[str, float] = {}
+    for task_id in tasks:
+        task = yaml.safe_load((BENCH / "tasks" / task_id / "task.yaml").read_text())
+        repo = repos[task["repo"]]
+        if repo["name"] not in digests:
+            with tarfile.open(SDISTS / repo["sdist"]) as tf:
+                tf.extractall(work, filter="data")
+            digests[repo["name"]] = RepositoryDigest.build(
+                work / repo["root"], work / "cache" / repo["name"]
+            )
+        digest = digests[repo["name"]]
+        row = []
+        # Each backend runs once per task; "fused" fuses the rules and 0.5B candidates.
+        cands: dict[str, list] = {}
+        for name in (
+            {"rules"}
+            | {b.removeprefix("llm-") for b in args.backends if b.startswith("llm-")}
+            | ({"default"} if "fused" in args.backends else set())
+        ):
+            llm = llms.get(name)
+            norm = SpecNormalizer(digest, llm=llm)
+            start = time.perf_counter()
+            cands[name] = norm.candidates(task["issue"], ["rules"] if name == "rules" else ["llm"])
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+        for b in args.backends:
+            chosen_cands = (
+                cands["rules"] + cands["default"] if b == "fused" else cands[b.removeprefix("llm-")]
+            )
+            spec = fuse(task_id, task["issue"], chosen_cands, digest)
+            got = [o.to_dict() for o in spec.operations]
+            ok = right(got, expectations[task_id])
+            score[b]["total"] += 1
+            score[b]["correct"] += int(ok)
+            row.append(f"{b}={'OK' if ok else 'no'}")
+            if args.details and not ok:
+                chosen = spec.provenance.get("chosen")
+                print(
+                    f"    {b} [{chosen}]: {[(o['op'], o['target']) for o in got][:6]}", flush=True
+                )
+        print(f"{task_id:42s} " + " ".join(row), flush=True)
+    print()
+    for b in args.backends:
+        c, t = score[b]["correct"], score[b]["total"]
+        print(f"{b:12s} {c}/{t} = {100 * c / max(1, t):.1f}%")
+    for name, secs in seconds.items():
+        print(f"backend {name}: {secs / max(1, len(tasks)):.1f} s/task")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(score, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

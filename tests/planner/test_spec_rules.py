@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import pytest
+
+from planner.normalize import SpecNormalizer
+from planner.spec import SpecError
+
+
+@pytest.mark.parametrize(
+    ("issue", "expected"),
+    [
+        (
+            "Rename `get_user` to `fetch_user` everywhere.",
+            [("rename", "pkg.users.get_user", {"new_name": "fetch_user"})],
+        ),
+        (
+            "Style: `_cache_size` -> `_CACHE_SIZE` please",
+            [("rename", "pkg.users._cache_size", {"new_name": "_CACHE_SIZE"})],
+        ),
+        (
+            "get_user: rename the `verbose` flag to `debug`.",
+            [("rename_parameter", "pkg.users.get_user", {"old": "verbose", "new": "debug"})],
+        ),
+        (
+            "`Store(path, timeout, retries)` takes too much positionally. Make everything after `path` keyword-only.",
+            [("make_keyword_only", "pkg.users.Store.__init__", {"after": "path"})],
+        ),
+        (
+            "Please move `chunks` into `users.py`, it belongs there.",
+            [("move_symbol", "pkg.util.chunks", {"to_module": "pkg.users", "reexport": True})],
+        ),
+        (
+            "Add docstrings to `Store.load` and `Store.save`.",
+            [
+                ("add_docstring", "pkg.users.Store.load", {}),
+                ("add_docstring", "pkg.users.Store.save", {}),
+            ],
+        ),
+        (
+            "Convert `pkg/users.py` to f-strings.",
+            [("modernize", "pkg.users", {"idiom": "fstring"})],
+        ),
+        (
+            "Wrap `chunks` with `functools.lru_cache`.",
+            [("add_decorator", "pkg.util.chunks", {"decorator": "functools.lru_cache"})],
+        ),
+        (
+            "Please give `Store` a `__repr__`.",
+            [("add_method", "pkg.users.Store", {"name": "__repr__"})],
+        ),
+        ("get_user crashes when the db is None", [("edit", "pkg.users.get_user", None)]),
+    ],
+)
+def test_rules_and_fusion(sample_digest, issue: str, expected: list) -> None:  # type: ignore[no-untyped-def]
+    spec = SpecNormalizer(sample_digest).normalize(issue, backends=["rules"])
+    got = [(o.op, o.target, dict(o.params)) for o in spec.operations]
+    assert [(op, target) for op, target, _ in got] == [(op, target) for op, target, _ in expected]
+    for (_, _, params), (_, _, want) in zip(got, expected, strict=True):
+        if want is not None:
+            assert params == want
+    assert spec.provenance["chosen"] == "rules"
+    assert spec.target_files
+
+
+def test_near_miss_target_is_repaired(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
+    from planner.fusion import fuse
+    from planner.spec import Operation
+
+    cand = Candidate("llm", (Operation("rename", "get_usr", {"new_name": "fetch_user"}),))
+    spec = fuse("x", "rename get_usr", [cand], sample_digest)
+    assert [o.target for o in spec.operations] == ["pkg.users.get_user"]
+    assert "repaired" in spec.provenance["candidates"][0]["repairs"][0]
+
+
+def test_unknown_target_is_rejected_with_close_names(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
+    from planner.fusion import OperationChecker, check
+    from planner.spec import Operation
+
+    checked = check(
+        Candidate("llm", (Operation("rename", "Warehouse.fetch_all", {"new_name": "x"}),)),
+        OperationChecker(sample_digest),
+    )
+    assert not checked.operations
+    assert "is not a symbol or module of this repository" in checked.problems[0]
+
+
+def test_bad_params_rejected(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
+    from planner.fusion import OperationChecker, check
+    from planner.spec import Operation
+
+    checker = OperationChecker(sample_digest)
+    bad = check(
+        Candidate("llm", (Operation("rename_parameter", "get_user", {"old": "nope", "new": "x"}),)),
+        checker,
+    )
+    assert "has no parameter 'nope'" in bad.problems[0]
+    bad = check(
+        Candidate("llm", (Operation("rename", "get_user", {"new_name": "not valid"}),)), checker
+    )
+    assert "not an identifier" in bad.problems[0]
+
+
+def test_unmatched_issue_falls_back_to_edit(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    spec = SpecNormalizer(sample_digest).normalize(
+        "The store should remember the timeout it was given", backends=["rules"]
+    )
+    assert spec.provenance["chosen"] in {"rules", "fallback"}
+    assert {o.op for o in spec.operations} == {"edit"}
+    assert any("Store" in o.target for o in spec.operations)
+
+
+@pytest.mark.parametrize("issue", ["", "   \n  "])
+def test_empty_issue(sample_digest, issue: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SpecError, match="the issue is empty"):
+        SpecNormalizer(sample_digest).normalize(issue)
+
+
+def test_issue_naming_nothing(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SpecError, match="names nothing that exists"):
+        SpecNormalizer(sample_digest).normalize(
+            "Improve the quantum flux capacitor", backends=["rules"]
+        )
