@@ -11,86 +11,25 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from planner.candidates import Candidate, SymbolIndex, ops
-from planner.digest_query import is_test_path
+from planner.candidates import Candidate, ops
 from planner.issue_text import IssueText, Mention, parse_issue
 from planner.spec import Operation
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DUNDER = re.compile(r"^__\w+__$")
-_PARENS = re.compile(r"\([^()]*\)")
-CALLABLE = ("function", "method", "class")
-# A title that reports a bug: the change is an edit of the code it names.
-_BUG = re.compile(
-    r"\b(doesn'?t|does not|don'?t|isn'?t|is not|are not|aren'?t|can'?t|cannot|never|wrong|bug|"
-    r"crash\w*|fails?|broken|incorrect|returns? (?:the )?wrong|raises?|blows? up)\b"
-)
-# Dunder names that are attributes, not methods to add.
-_SPECIAL_ATTRS = {
-    "__dict__",
-    "__doc__",
-    "__slots__",
-    "__name__",
-    "__qualname__",
-    "__module__",
-    "__all__",
-    "__annotations__",
-    "__wrapped__",
-    "__class__",
-    "__file__",
-}
+from planner.spec_rules_base import BUG, CALLABLE, DUNDER, is_new_name
+from planner.spec_rules_structure import StructureRules
 
 
-def _is_new_name(text: str) -> bool:
-    return bool(_IDENT.match(text))
-
-
-class RulesNormalizer:
+class RulesNormalizer(StructureRules):
     """Propose a spec from regular phrasings; ``None`` when no rule applies."""
 
     name = "rules"
 
-    def __init__(self, symbols: SymbolIndex) -> None:
-        self.symbols = symbols
-        self._paths = sorted({d.path for d in symbols.definitions()})
-
-    # -- resolution helpers -------------------------------------------------------
-    def defs(self, mention: Mention | str, kinds: Sequence[str] = ()) -> list[Any]:
-        text = mention.text if isinstance(mention, Mention) else mention
-        found = [d for d in self.symbols.find(text) if not kinds or d.kind in kinds]
-        library = [d for d in found if not is_test_path(d.path)]
-        return library or found
-
-    def module_of_path(self, path: str, near: str | None = None) -> str | None:
-        path = path.strip("./")
-        hits = [p for p in self._paths if p == path or p.endswith("/" + path)]
-        if not hits:
-            return None
-        if near:  # prefer the file in the same package as a related module
-            pkg = near.rsplit(".", 1)[0].replace(".", "/")
-            hits.sort(key=lambda p: (pkg not in p, len(p)))
-        for d in self.symbols.definitions():
-            if d.path == hits[0]:
-                return str(d.module)
-        return None
-
-    def _resolved(
-        self, issue: IssueText, *, kinds: Sequence[str] = CALLABLE, code_only: bool = True
-    ) -> list[Any]:
-        out: dict[str, Any] = {}
-        for m in issue.code_names() if code_only else issue.names():
-            for d in self.defs(m, kinds):
-                out.setdefault(d.qualname, d)
-        return list(out.values())
-
-    # -- entry point --------------------------------------------------------------
     def propose(self, text: str) -> Candidate | None:
         issue = parse_issue(text)
         lower = issue.lower
-        bug = bool(_BUG.search(issue.title.lower()))
+        bug = bool(BUG.search(issue.title.lower()))
         handlers: list[tuple[bool, Callable[[IssueText], list[Operation]]]] = [
             (bug, self.edit),
             (
@@ -115,7 +54,7 @@ class RulesNormalizer:
                 self.add_decorator,
             ),
             (bool(re.search(r"f-strings?|pathlib|namedtuple", lower)), self.modernize),
-            (any(_DUNDER.match(m.text) for m in issue.code_names()), self.add_method),
+            (any(DUNDER.match(m.text) for m in issue.code_names()), self.add_method),
             ("docstring" in lower or "document" in lower, self.add_docstring),
             (bool(re.search(r"type hints?|annotat", lower)), self.add_annotations),
             (True, self.add_parameter),
@@ -143,7 +82,7 @@ class RulesNormalizer:
         if not pairs:
             news: dict[str, Mention] = {}
             for m in names:
-                if self.defs(m, ()) or not _is_new_name(m.text) or m.text in news:
+                if self.defs(m, ()) or not is_new_name(m.text) or m.text in news:
                     continue
                 before = issue.raw[max(0, m.position - 40) : m.position - 1]
                 after_to = re.search(r"\b(to|into|as|call it|spelled)\s*$", before)
@@ -215,7 +154,7 @@ class RulesNormalizer:
             s += 1.0 if a == b else 0.0
             s += 0.3 if m.position < len(issue.title) else 0.0
             s += 0.2 if m.in_code else 0.0
-            s -= 0.5 if _DUNDER.match(m.last) else 0.0
+            s -= 0.5 if DUNDER.match(m.last) else 0.0
             return s
 
         ranked = sorted((m for m in olds if m.last != new), key=score, reverse=True)
@@ -300,7 +239,7 @@ class RulesNormalizer:
                 for arg in m.call_args:
                     name, eq, default = arg.partition("=")
                     name = name.strip().lstrip("*")
-                    if eq and _is_new_name(name) and name not in d.params:
+                    if eq and is_new_name(name) and name not in d.params:
                         out.append(
                             Operation(
                                 "add_parameter",
@@ -311,195 +250,6 @@ class RulesNormalizer:
         return out
 
     # -- structure ----------------------------------------------------------------
-    def move(self, issue: IssueText) -> list[Operation]:
-        for sentence in issue.sentences:
-            hit = re.search(r"\bmove\b.*?\b(?:in)?to\b[^`]*`([\w./]+)`", sentence, re.I)
-            if not hit:
-                continue
-            dest_text = hit.group(1)
-            symbols = [
-                d
-                for m in issue.code_names()
-                for d in self.defs(m, ("function", "class", "constant", "variable"))
-                if d.parent is None or self.defs(d.parent, ("class",)) == []
-            ]
-            if not symbols:
-                continue
-            symbol = symbols[0]
-            dest = self._module_named(dest_text, near=symbol.module)
-            if dest:
-                return [
-                    Operation("move_symbol", symbol.qualname, {"to_module": dest, "reexport": True})
-                ]
-        return []
-
-    def _module_named(self, text: str, near: str | None = None) -> str | None:
-        """A module of this repository written as a file (``_utils.py``) or dotted name."""
-        if text.endswith((".py", ".pyi")):
-            return self.module_of_path(text, near=near)
-        modules = {d.module for d in self.symbols.definitions()}
-        if text in modules:
-            return text
-        hits = sorted(m for m in modules if m.endswith("." + text))
-        return hits[0] if hits else None
-
-    def extract_constant(self, issue: IssueText) -> list[Operation]:
-        out = []
-        consts = [
-            m
-            for m in issue.code_names()
-            if re.fullmatch(r"_?[A-Z][A-Z0-9_]+", m.text) and not self.defs(m, ())
-        ]
-        literals = [lit for lit, _ in issue.literals]
-        for i, m in enumerate(consts):
-            tail = issue.raw[m.position : m.position + 60]
-            path = re.search(r"\bin `([\w./]+\.py)`", tail)
-            module = self.module_of_path(path.group(1)) if path else None
-            if module is None:
-                mods = [self.module_of_path(p.text) for p in issue.paths()]
-                module = next((x for x in mods if x), None)
-            if module:
-                params: dict[str, Any] = {"name": m.text}
-                if len(literals) == len(consts):
-                    params["value"] = literals[i]
-                out.append(Operation("extract_constant", module, params))
-        return out
-
-    def extract_helper(self, issue: IssueText) -> list[Operation]:
-        funcs = self._resolved(issue, kinds=("function", "method"))
-        modules = [mod for p in issue.paths() if (mod := self.module_of_path(p.text))]
-        module = modules[0] if modules else (funcs[0].module if funcs else None)
-        if module is None:
-            return []
-        names = [f.name for f in funcs if f.module == module]
-        new = [
-            m.text
-            for m in issue.code_names()
-            if not self.defs(m, ()) and _is_new_name(m.text) and m.text.startswith("_")
-        ]
-        params: dict[str, Any] = {"functions": names}
-        if new:
-            params["name"] = new[0]
-        return [Operation("extract_helper", module, params)]
-
-    def add_decorator(self, issue: IssueText) -> list[Operation]:
-        for sentence in issue.sentences:
-            hit = re.search(r"\bwrap\b(.*)\bwith\b\s*`([\w.]+)(?:\(.*?\))?`", sentence, re.S | re.I)
-            if not hit:
-                continue
-            decorator = hit.group(2)
-            start = issue.raw.find(sentence)
-            targets = [
-                d
-                for m in issue.code_names()
-                if start <= m.position < start + hit.start(2)
-                for d in self.defs(m, ("function", "method"))
-            ]
-            if targets:
-                return [
-                    Operation("add_decorator", d.qualname, {"decorator": decorator})
-                    for d in targets
-                ]
-        return []
-
-    def add_method(self, issue: IssueText) -> list[Operation]:
-        dunders = list(
-            dict.fromkeys(
-                m.text
-                for m in issue.code_names()
-                if _DUNDER.match(m.text) and m.text not in _SPECIAL_ATTRS and not self.defs(m, ())
-            )
-        )
-        classes: list[Any] = []
-        for sentence in issue.sentences:
-            if re.search(r"\b(add|give|implement|define)\b", sentence, re.I):
-                bare = _PARENS.sub("", sentence)
-                for span in re.findall(r"`([\w.]+)`", bare):
-                    classes += [d for d in self.defs(span, ("class",)) if d not in classes]
-        if not classes:
-            classes = self._resolved(issue, kinds=("class",))
-        out = []
-        for cls in classes:
-            existing = {d.name for d in self.symbols.definitions() if d.parent == cls.qualname}
-            out += [
-                Operation("add_method", cls.qualname, {"name": n})
-                for n in dunders
-                if n not in existing
-            ]
-        return out
-
-    def add_docstring(self, issue: IssueText) -> list[Operation]:
-        targets: list[str] = []
-        classes = self._resolved(issue, kinds=("class",))
-        for g in issue.globs():
-            for cls in classes or [None]:
-                prefix = f"{cls.qualname}." if cls else ""
-                targets += [
-                    d.qualname
-                    for d in self.symbols.definitions()
-                    if (cls is None or d.parent == cls.qualname)
-                    and fnmatch.fnmatchcase(d.name, g.text)
-                    and d.qualname.startswith(prefix)
-                ]
-        if not targets:
-            for d in self._resolved(issue):
-                if not getattr(d, "docstring", None):
-                    targets.append(d.qualname)
-                elif d.kind in ("function", "method"):
-                    targets += self._undocumented_callees(d)
-                elif d.kind == "class":
-                    targets += [
-                        m.qualname
-                        for m in self.symbols.definitions()
-                        if m.parent == d.qualname
-                        and not getattr(m, "docstring", None)
-                        and m.kind == "method"
-                    ]
-        return [Operation("add_docstring", t, {}) for t in dict.fromkeys(targets)]
-
-    def _undocumented_callees(self, d: Any) -> list[str]:
-        graph = self._call_graph()
-        if graph is None or d.qualname not in graph:
-            return []
-        out = []
-        for callee in graph.successors(d.qualname):
-            for c in self.symbols.find(callee):
-                if (
-                    not getattr(c, "docstring", None)
-                    and c.path.split("/")[0] == d.path.split("/")[0]
-                ):
-                    out.append(c.qualname)
-        return out
-
-    def _call_graph(self) -> Any:
-        if not hasattr(self, "_graph"):
-            builder = getattr(self.symbols, "call_graph", None)
-            self._graph = builder() if builder else None
-        return self._graph
-
-    def _module_targets(self, issue: IssueText) -> list[str]:
-        mods = [mod for p in issue.paths() if (mod := self.module_of_path(p.text))]
-        return list(dict.fromkeys(mods))
-
-    def add_annotations(self, issue: IssueText) -> list[Operation]:
-        targets = self._module_targets(issue) or [d.qualname for d in self._resolved(issue)]
-        return [Operation("add_annotations", t, {}) for t in targets]
-
-    def modernize(self, issue: IssueText) -> list[Operation]:
-        lower = issue.lower
-        idiom = (
-            "fstring"
-            if "f-string" in lower
-            else "pathlib"
-            if "pathlib" in lower
-            else "typing_namedtuple"
-        )
-        if idiom == "fstring":
-            targets = self._module_targets(issue) or [d.qualname for d in self._resolved(issue)]
-        else:
-            targets = [d.qualname for d in self._resolved(issue)][:1] or self._module_targets(issue)
-        return [Operation("modernize", t, {"idiom": idiom}) for t in targets]
-
     def edit(self, issue: IssueText) -> list[Operation]:
         """The generic change on the code the issue is about: named in the title first."""
         in_title = [m for m in issue.names() if m.position < len(issue.title)]

@@ -25,17 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from cores.protocols import Seq2Seq
+from planner.style_files import configured_line_length, file_factor, list_python_files, rank_files
 from planner.style_measure import (
     CONVENTIONS,
     DOCSTRING_STYLES,
     FORMATTING,
     NAME_KINDS,
     Tally,
-    configured_line_length,
-    file_factor,
-    list_python_files,
     measure_source,
-    rank_files,
 )
 
 log = logging.getLogger(__name__)

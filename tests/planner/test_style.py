@@ -14,7 +14,8 @@ import pytest
 
 from cores.protocols import Seq2Seq
 from planner.style import PROFILE_FILE, StyleProfile, StyleProfiler, parse_overrides
-from planner.style_measure import classify_docstring, classify_name, list_python_files
+from planner.style_files import list_python_files
+from planner.style_measure import classify_docstring, classify_name
 
 # Repo A: 4 spaces, single quotes, google docstrings, annotations, f-strings, snake_case,
 # trailing commas, from-imports (some relative) and `from __future__ import annotations`.
