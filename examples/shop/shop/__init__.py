@@ -1,0 +1,3 @@
+from shop.cart import Cart, calc_total
+
+__all__ = ["Cart", "calc_total"]
