@@ -1,0 +1,107 @@
+"""CommitBuilder on real git repositories."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.commit import CommitBuilder, CommitError
+
+NEW = "def greet(name):\n    return 'hello ' + name\n"
+
+
+def _diff(repo: Path) -> str:
+    """A patch made the way fix makes it: edit, diff, restore."""
+    target = repo / "pkg" / "core.py"
+    old = target.read_text()
+    target.write_text(NEW)
+    diff = subprocess.run(
+        ["git", "-C", str(repo), "diff"], capture_output=True, text=True, check=True
+    ).stdout
+    target.write_text(old)
+    return diff
+
+
+def _build(repo: Path) -> tuple[CommitBuilder, object]:
+    builder = CommitBuilder(repo)
+    patch = builder.build(
+        slug="Greet politely",
+        diff=_diff(repo),
+        files=["pkg/core.py"],
+        scripts={"01_edit.py": "print('x')\n"},
+        spec_yaml="issue_id: x\n",
+        plan={"phases": []},
+        validation={"ok": True},
+        summary="# x\n",
+    )
+    return builder, patch
+
+
+def test_patch_set_layout_and_git_status_stays_clean(git_repo: Path) -> None:
+    _, patch = _build(git_repo)
+    folder = patch.path  # type: ignore[attr-defined]
+    assert folder.parent.name == ".autopatches" and folder.name.endswith("greet-politely")
+    for name in (
+        "patch.diff",
+        "spec.yaml",
+        "plan.json",
+        "validation.json",
+        "summary.md",
+        "scripts/01_edit.py",
+    ):
+        assert (folder / name).is_file(), name
+    assert json.loads((folder / "validation.json").read_text()) == {"ok": True}
+    status = subprocess.run(
+        ["git", "-C", str(git_repo), "status", "--porcelain"], capture_output=True, text=True
+    )
+    assert status.stdout == ""  # .autopatches is excluded via .git/info/exclude
+
+
+def test_apply(git_repo: Path) -> None:
+    builder, patch = _build(git_repo)
+    builder.apply(patch)  # type: ignore[arg-type]
+    assert (git_repo / "pkg" / "core.py").read_text() == NEW
+
+
+def test_apply_refuses_dirty_touched_file(git_repo: Path) -> None:
+    builder, patch = _build(git_repo)
+    (git_repo / "pkg" / "core.py").write_text("# my local work\n")
+    with pytest.raises(CommitError, match="uncommitted changes: pkg/core.py"):
+        builder.apply(patch)  # type: ignore[arg-type]
+    assert (git_repo / "pkg" / "core.py").read_text() == "# my local work\n"
+
+
+def test_apply_refuses_a_patch_that_does_not_apply(git_repo: Path) -> None:
+    builder, patch = _build(git_repo)
+    (git_repo / "pkg" / "core.py").write_text("something else\n")
+    subprocess.run(
+        ["git", "-C", str(git_repo), "commit", "-qam", "moved on"],
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@x",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@x",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    with pytest.raises(CommitError, match="patch does not apply"):
+        builder.apply(patch)  # type: ignore[arg-type]
+    assert (git_repo / "pkg" / "core.py").read_text() == "something else\n"
+
+
+def test_commit_on_a_new_branch(git_repo: Path) -> None:
+    builder, patch = _build(git_repo)
+    sha = builder.commit(patch, message="autopatch: greet\n\nIssue: x\n", branch="autopatch/greet")  # type: ignore[arg-type]
+    log = subprocess.run(
+        ["git", "-C", str(git_repo), "log", "-1", "--format=%H %s", "autopatch/greet"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.startswith(sha) and "autopatch: greet" in log
+    with pytest.raises(CommitError, match="already exists"):
+        builder.commit(patch, message="again", branch="autopatch/greet")  # type: ignore[arg-type]
