@@ -1,0 +1,325 @@
+"""Drafting: for each phase, the slot values the codemod needs and a standalone script.
+
+Built-in operations need nothing from the model. Content the library cannot know
+comes from the LLM in typed slots: a docstring's text (JSON-schema constrained),
+or one complete Python definition (a fenced code block that must parse, with the
+right name). The LLM never writes LibCST plumbing.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import pprint
+import re
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cores.protocols import LLM
+from cores.types import GenerationParams, Message
+from planner.phases import Phase
+from planner.spec import Operation
+
+DOCSTRING_SCHEMA = {
+    "type": "object",
+    "properties": {"docstring": {"type": "string", "maxLength": 900}},
+    "required": ["docstring"],
+    "additionalProperties": False,
+}
+_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
+# Names the model commonly uses without importing, and where they come from.
+KNOWN_IMPORTS = {
+    "Any": "from typing import Any",
+    "Optional": "from typing import Optional",
+    "Union": "from typing import Union",
+    "Callable": "from collections.abc import Callable",
+    "Iterable": "from collections.abc import Iterable",
+    "Iterator": "from collections.abc import Iterator",
+    "Mapping": "from collections.abc import Mapping",
+    "Sequence": "from collections.abc import Sequence",
+    "Path": "from pathlib import Path",
+    "timedelta": "from datetime import timedelta",
+    "datetime": "import datetime",
+    "NamedTuple": "from typing import NamedTuple",
+}
+
+
+@dataclass(frozen=True)
+class LLMCall:
+    """One model call made while drafting, kept for memory."""
+
+    role: str
+    messages: tuple[dict[str, str], ...]
+    raw: str
+    parsed: Any
+    model_id: str
+    params: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Draft:
+    phase_id: str
+    operation: Operation
+    slots: Mapping[str, Any]
+    script_name: str
+    script: str
+    calls: tuple[LLMCall, ...] = field(default_factory=tuple)
+
+    @property
+    def script_hash(self) -> str:
+        return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
+
+
+def needed_slots(op: Operation) -> tuple[str, ...]:
+    """Which slots this operation needs from the LLM."""
+    if op.op == "add_docstring" and not op.params.get("text"):
+        return ("docstring",)
+    if op.op in ("edit", "add_method", "add_function", "extract_helper"):
+        return ("source",)
+    if op.op == "modernize" and op.params.get("idiom") in ("pathlib", "typing_namedtuple"):
+        return ("source",)
+    if op.op == "add_annotations":
+        return ("source",)
+    return ()
+
+
+def render_script(phase_id: str, op: Operation, slots: Mapping[str, Any]) -> str:
+    """A standalone, runnable codemod script for one phase (the artifact we keep)."""
+    return (
+        "#!/usr/bin/env python\n"
+        f'"""autopatch phase {phase_id}: {op.summary()}.\n\n'
+        "Run from anywhere: python THIS_FILE.py [REPO_ROOT]  (default: the current folder).\n"
+        'Needs autopatch installed (it provides the codemod library)."""\n\n'
+        "import sys\n\n"
+        "from agent.codemods.run import main\n\n"
+        f"OPERATION = {pprint.pformat(op.to_dict(), width=100, sort_dicts=False)}\n\n"
+        f"SLOTS = {pprint.pformat(dict(slots), width=100, sort_dicts=False)}\n\n"
+        'if __name__ == "__main__":\n'
+        "    sys.exit(main(OPERATION, SLOTS, sys.argv[1:]))\n"
+    )
+
+
+def extract_code(text: str) -> str:
+    """The code of the first fenced block, or the whole reply when there is no fence."""
+    match = _FENCE.search(text)
+    return (match.group(1) if match else text).strip("\n")
+
+
+def check_definition(code: str, name: str) -> str | None:
+    """A problem with an LLM-written definition, or None when it is one def/class named ``name``."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return f"the code does not parse: {exc.msg} at line {exc.lineno}"
+    defs = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    ]
+    if not defs:
+        return f"the reply holds no def or class; send the complete definition of `{name}`"
+    if name and not any(d.name == name for d in defs):
+        return f"the reply defines {', '.join(d.name for d in defs)}, not `{name}`"
+    return None
+
+
+def needed_imports(code: str, module_source: str) -> list[str]:
+    """Import lines for names the new code uses that the module neither defines nor imports."""
+    try:
+        new, old = ast.parse(code), ast.parse(module_source)
+    except SyntaxError:
+        return []
+    bound = {
+        n.id for n in ast.walk(old) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    for node in ast.walk(old):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+    local = {
+        n.id for n in ast.walk(new) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    local |= {
+        a.arg
+        for n in ast.walk(new)
+        if isinstance(n, ast.arguments)
+        for a in (*n.args, *n.kwonlyargs)
+    }
+    used = {n.id for n in ast.walk(new) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    lines = []
+    for name in sorted(
+        used - bound - local - set(dir(__builtins__)) - set(sys.builtin_module_names)
+    ):
+        if name in KNOWN_IMPORTS:
+            lines.append(KNOWN_IMPORTS[name])
+        elif name in sys.stdlib_module_names:
+            lines.append(f"import {name}")
+    return lines
+
+
+class Drafter:
+    """Fills each phase's slots with the LLM and renders its script."""
+
+    def __init__(
+        self,
+        llm: LLM | None,
+        repo: Path,
+        digest: Any,
+        *,
+        issue: str,
+        style: Any = None,
+        max_tokens: int = 900,
+    ) -> None:
+        self.llm = llm
+        self.repo = repo
+        self.digest = digest
+        self.issue = issue.strip()[:2000]
+        self.style = style
+        self.max_tokens = max_tokens
+
+    def node_source(self, qualname: str, files: Mapping[str, str]) -> tuple[str, str]:
+        """(source of the node, source of its module) from the current scratch files."""
+        defs = self.digest.find(qualname)
+        if defs:
+            d = defs[0]
+            text = files.get(d.path, "")
+            lines = text.splitlines()
+            return "\n".join(lines[d.line - 1 : d.end_line]), text
+        path = self.digest.module_path(qualname)
+        text = files.get(path or "", "")
+        return text[:4000], text
+
+    def _style_hint(self) -> str:
+        if self.style is None:
+            return ""
+        s = self.style.formatter_settings()
+        return (
+            f"Style: {s.get('docstring_style', 'plain')} docstrings, line length {s.get('line_length', 88)}, "
+            f"{'type annotations' if s.get('use_annotations') else 'no annotations'}, "
+            f"{'f-strings' if s.get('fstrings') else 'format strings'}."
+        )
+
+    def _chat(
+        self, role: str, messages: list[Message], params: GenerationParams
+    ) -> tuple[str, LLMCall]:
+        assert self.llm is not None
+        start = time.perf_counter()
+        out = self.llm.chat(messages, params)
+        call = LLMCall(
+            role,
+            tuple(m.to_dict() for m in messages),
+            out.text,
+            None,
+            out.model_id,
+            params.to_dict(),
+            out.prompt_tokens,
+            out.completion_tokens,
+            time.perf_counter() - start,
+        )
+        return out.text, call
+
+    def draft(
+        self,
+        phase: Phase,
+        files: Mapping[str, str],
+        *,
+        feedback: str | None = None,
+        previous: Mapping[str, Any] | None = None,
+        sample: int = 0,
+    ) -> Draft:
+        op = phase.operation
+        needs = needed_slots(op)
+        slots: dict[str, Any] = {}
+        calls: list[LLMCall] = []
+        if needs and self.llm is None:
+            raise ValueError(f"{op.op} on {op.target} needs an LLM for {', '.join(needs)}")
+        role = "repair" if feedback else "slot"
+        if "docstring" in needs:
+            node, _ = self.node_source(op.target, files)
+            messages = [
+                Message(
+                    "system",
+                    'You write Python docstrings. Reply with JSON: {"docstring": text}. '
+                    "The text is the docstring body only, no quotes. Be accurate and brief (1-6 lines). "
+                    + self._style_hint(),
+                ),
+                Message(
+                    "user",
+                    f"Issue:\n{self.issue[:800]}\n\nCode:\n```python\n{node[:3000]}\n```"
+                    + (f"\n\nYour previous docstring failed: {feedback}" if feedback else ""),
+                ),
+            ]
+            params = GenerationParams(max_tokens=300, json_schema=DOCSTRING_SCHEMA, seed=sample)
+            raw, call = self._chat(role, messages, params)
+            try:
+                slots["docstring"] = str(json.loads(raw)["docstring"]).strip()
+            except (ValueError, KeyError) as exc:
+                call = LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
+            calls.append(LLMCall(**{**call.__dict__, "parsed": slots.get("docstring")}))
+        if "source" in needs:
+            code, call = self._draft_source(op, files, feedback, previous, sample, role)
+            calls.append(call)
+            slots["source"] = code
+            _, module = self.node_source(op.target, files)
+            imports = needed_imports(code, module)
+            if imports:
+                slots["imports"] = imports
+        script = render_script(phase.id, op, slots)
+        return Draft(phase.id, op, slots, f"{phase.id}.py", script, tuple(calls))
+
+    def _draft_source(
+        self,
+        op: Operation,
+        files: Mapping[str, str],
+        feedback: str | None,
+        previous: Mapping[str, Any] | None,
+        sample: int,
+        role: str,
+    ) -> tuple[str, LLMCall]:
+        node, _ = self.node_source(op.target, files)
+        name = str(op.params.get("name") or op.target.rsplit(".", 1)[-1])
+        what = {
+            "edit": f"the complete new version of `{name}` that resolves the issue",
+            "add_method": f"the new method `{name}` (one def, indented as at module level)",
+            "add_function": f"the new function `{name}`",
+            "extract_helper": "the helper function and the rewritten functions that call it",
+            "modernize": f"the complete new version of `{name}` using {op.params.get('idiom')}",
+            "add_annotations": f"`{name}` with type annotations on every parameter and the return value, "
+            "body unchanged",
+        }[op.op]
+        context = f"Current code:\n```python\n{node[:4000]}\n```\n" if node else ""
+        messages = [
+            Message(
+                "system",
+                "You change Python code. Reply with only one ```python code block holding "
+                "the complete code asked for; keep the existing behaviour unless the issue asks to "
+                "change it; keep names, signatures and docstrings. " + self._style_hint(),
+            ),
+            Message("user", f"Issue:\n{self.issue}\n\n{context}Write {what}."),
+        ]
+        if feedback and previous and previous.get("source"):
+            messages += [
+                Message("assistant", f"```python\n{previous['source']}\n```"),
+                Message("user", f"That failed: {feedback}\nSend the corrected complete code."),
+            ]
+        params = GenerationParams(
+            max_tokens=self.max_tokens,
+            temperature=0.0 if not sample else 0.7,
+            seed=sample,
+            stop=("\n```\n",),
+        )
+        raw, call = self._chat(role, messages, params)
+        code = extract_code(raw)
+        problem = check_definition(code, "" if op.op == "extract_helper" else name)
+        return code, LLMCall(**{**call.__dict__, "parsed": code, "error": problem})

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.draft import (
+    Drafter,
+    check_definition,
+    extract_code,
+    needed_imports,
+    needed_slots,
+    render_script,
+)
+from cores.llm_scripted import ScriptedLLM
+from planner.phases import Phase
+from planner.spec import Operation
+
+
+def test_needed_slots() -> None:
+    assert needed_slots(Operation("rename", "a.b", {"new_name": "c"})) == ()
+    assert needed_slots(Operation("add_docstring", "a.b", {})) == ("docstring",)
+    assert needed_slots(Operation("add_docstring", "a.b", {"text": "given"})) == ()
+    assert needed_slots(Operation("edit", "a.b", {})) == ("source",)
+    assert needed_slots(Operation("modernize", "a", {"idiom": "fstring"})) == ()
+    assert needed_slots(Operation("modernize", "a.f", {"idiom": "pathlib"})) == ("source",)
+
+
+def test_extract_and_check_code() -> None:
+    reply = "Here you go:\n```python\ndef f(x):\n    return x + 1\n```\nDone."
+    code = extract_code(reply)
+    assert code == "def f(x):\n    return x + 1"
+    assert check_definition(code, "f") is None
+    assert "not `g`" in str(check_definition(code, "g"))
+    assert "does not parse" in str(check_definition("def f(:\n", "f"))
+    assert "no def or class" in str(check_definition("x = 1", "f"))
+
+
+def test_needed_imports() -> None:
+    module = "import os\n\nCONST = 1\n\ndef helper():\n    pass\n"
+    code = "def f(p: Path) -> Any:\n    logging.getLogger(__name__).debug(os.sep)\n    return helper(CONST)\n"
+    assert needed_imports(code, module) == [
+        "from pathlib import Path",
+        "from typing import Any",
+        "import logging",
+    ]
+
+
+def test_rendered_script_is_valid_python_with_the_operation_inline() -> None:
+    op = Operation("add_docstring", "pkg.mod.f", {})
+    text = render_script("01_add_docstring", op, {"docstring": 'Say "hi".\n\nMore.'})
+    tree = ast.parse(text)
+    assigned = {
+        t.id: ast.literal_eval(n.value)
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+    }
+    assert assigned["OPERATION"] == op.to_dict()
+    assert assigned["SLOTS"] == {"docstring": 'Say "hi".\n\nMore.'}
+
+
+class _Digest:
+    """The two digest queries the drafter uses, over one file."""
+
+    def __init__(self, path: str, line: int, end: int) -> None:
+        self.path, self.line, self.end_line = path, line, end
+
+    def find(self, name: str) -> list[_Digest]:
+        return [self] if name.endswith("total") else []
+
+    def module_path(self, module: str) -> str | None:
+        return None
+
+
+SOURCE = "class Cart:\n    def total(self):\n        return 1\n"
+
+
+def test_docstring_slot_with_scripted_llm(tmp_path: Path) -> None:
+    llm = ScriptedLLM([json.dumps({"docstring": "Return the total."})])
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue="Document total")
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    draft = drafter.draft(phase, {"shop/cart.py": SOURCE})
+    assert draft.slots == {"docstring": "Return the total."}
+    assert "def total(self):" in llm.calls[0][0][1].content
+    assert draft.calls[0].role == "slot" and draft.calls[0].parsed == "Return the total."
+
+
+def test_edit_slot_repair_feedback_reaches_the_model(tmp_path: Path) -> None:
+    llm = ScriptedLLM(["```python\ndef total(self):\n    return 2\n```"])
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue="total is wrong")
+    phase = Phase("01_edit", Operation("edit", "shop.cart.Cart.total", {}), ("shop/cart.py",))
+    draft = drafter.draft(
+        phase,
+        {"shop/cart.py": SOURCE},
+        feedback="test_total failed: 1 != 2",
+        previous={"source": "def total(self):\n    return 1"},
+    )
+    assert draft.slots["source"] == "def total(self):\n    return 2"
+    last = llm.calls[0][0][-1].content
+    assert "test_total failed" in last and draft.calls[0].role == "repair"
+
+
+@pytest.mark.slow
+def test_real_model_writes_a_docstring(tmp_path: Path, default_llm) -> None:  # type: ignore[no-untyped-def]
+    drafter = Drafter(
+        default_llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue="Document Cart.total"
+    )
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    draft = drafter.draft(phase, {"shop/cart.py": SOURCE})
+    assert isinstance(draft.slots["docstring"], str) and draft.slots["docstring"].strip()
+    assert draft.calls[0].completion_tokens > 0
