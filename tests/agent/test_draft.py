@@ -42,8 +42,8 @@ def test_needed_imports() -> None:
     module = "import os\n\nCONST = 1\n\ndef helper():\n    pass\n"
     code = "def f(p: Path) -> Any:\n    logging.getLogger(__name__).debug(os.sep)\n    return helper(CONST)\n"
     assert needed_imports(code, module) == [
-        "from pathlib import Path",
         "from typing import Any",
+        "from pathlib import Path",
         "import logging",
     ]
 
