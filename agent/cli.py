@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="spec backends to run and fuse: rules, llm, t5 (default rules,llm)",
     )
     p.add_argument("--model", help="registry model name for the llm backend")
+
+    from agent.commands_fix import add_parser as add_fix
+
+    add_fix(sub, common)
     return parser
 
 
@@ -178,12 +182,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.repo, args.overrides, data_dir=args.data_dir)
         if args.command == "generate":
             config = with_llm(config, model=args.model, backend=args.backend)
-        elif args.command in ("ask", "plan"):
+        elif args.command in ("ask", "plan", "fix"):
             config = with_llm(config, model=args.model)
-        from agent import commands_plan
+        from agent import commands_fix, commands_plan
 
-        handler = getattr(commands, f"cmd_{args.command}", None) or getattr(
-            commands_plan, f"cmd_{args.command}"
+        name = f"cmd_{args.command}"
+        handler = (
+            getattr(commands, name, None)
+            or getattr(commands_plan, name, None)
+            or getattr(commands_fix, name)
         )
         return int(handler(args, config))
     except (ConfigError, CoreError, ValueError) as exc:

@@ -227,8 +227,11 @@ def build_digest(config: AppConfig, *, embed: bool = False) -> RepositoryDigest:
         TimeElapsedColumn,
     )
 
+    from agent.commit import ensure_excluded
     from planner.digest import RepositoryDigest
 
+    if config.data_dir.resolve().is_relative_to(config.repo.resolve()):
+        ensure_excluded(config.repo)  # keep .agent_data/ out of `git status`
     embedder = None
     if embed:
         from cores.embedder import SentenceTransformerEmbedder

@@ -84,31 +84,18 @@ def check_model(name: str, *, required: bool) -> Check:
 
 
 def check_sandbox() -> Check:
-    bwrap = shutil.which("bwrap")
-    if bwrap:
-        probe = subprocess.run(
-            [bwrap, "--ro-bind", "/", "/", "--unshare-net", "--die-with-parent", "true"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        if probe.returncode == 0:
-            return Check(
-                "sandbox", OK, "bubblewrap (no network, read-only host, private scratch dir)"
-            )
-        reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
-        return Check(
-            "sandbox",
-            WARN,
-            f"bwrap present but unusable here ({reason}); fallback: rlimits + audit hook",
-            "run as a user allowed to create namespaces",
-        )
-    return Check(
-        "sandbox",
-        WARN,
-        "bubblewrap not installed; fallback: rlimits + Python audit hook",
-        "apt-get install bubblewrap",
+    """Which sandbox validation runs in: bubblewrap, or the weaker rlimits + audit hook."""
+    from agent.sandbox import MODE_BWRAP, sandbox_capability
+
+    mode, detail = sandbox_capability()
+    if mode == MODE_BWRAP:
+        return Check("sandbox", OK, f"{mode} — {detail}")
+    fix = (
+        "apt-get install bubblewrap"
+        if shutil.which("bwrap") is None
+        else "allow bwrap to create namespaces (user namespaces, or run it setuid)"
     )
+    return Check("sandbox", WARN, f"{mode} (weaker fallback) — {detail}", fix)
 
 
 def check_data_dir(path: Path) -> Check:

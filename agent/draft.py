@@ -82,15 +82,20 @@ class Draft:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
 
 
-def needed_slots(op: Operation) -> tuple[str, ...]:
-    """Which slots this operation needs from the LLM."""
+def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ...]:
+    """Which slots this operation needs from the LLM.
+
+    A whole-module ``add_annotations`` uses the codemod's deterministic fallback
+    (``typing.Any`` everywhere it is missing): a module is too long for a small
+    model to rewrite in one reply.
+    """
     if op.op == "add_docstring" and not op.params.get("text"):
         return ("docstring",)
     if op.op in ("edit", "add_method", "add_function", "extract_helper"):
         return ("source",)
     if op.op == "modernize" and op.params.get("idiom") in ("pathlib", "typing_namedtuple"):
         return ("source",)
-    if op.op == "add_annotations":
+    if op.op == "add_annotations" and not module_target:
         return ("source",)
     return ()
 
@@ -200,6 +205,9 @@ class Drafter:
         text = files.get(path or "", "")
         return text[:4000], text
 
+    def slots_for(self, op: Operation) -> tuple[str, ...]:
+        return needed_slots(op, module_target=self.digest.module_path(op.target) is not None)
+
     def _style_hint(self) -> str:
         if self.style is None:
             return ""
@@ -239,7 +247,7 @@ class Drafter:
         sample: int = 0,
     ) -> Draft:
         op = phase.operation
-        needs = needed_slots(op)
+        needs = self.slots_for(op)
         slots: dict[str, Any] = {}
         calls: list[LLMCall] = []
         if needs and self.llm is None:

@@ -151,10 +151,12 @@ class StructureRules(RuleBase):
                     and d.qualname.startswith(prefix)
                 ]
         if not targets:
-            for d in self._resolved(issue):
-                if not getattr(d, "docstring", None):
-                    targets.append(d.qualname)
-                elif d.kind in ("function", "method"):
+            # Named functions without a docstring are the request; only when none is
+            # named, a documented function or class stands for its undocumented helpers.
+            resolved = self._resolved(issue)
+            targets = [d.qualname for d in resolved if not getattr(d, "docstring", None)]
+            for d in resolved if not targets else []:
+                if d.kind in ("function", "method"):
                     targets += self._undocumented_callees(d)
                 elif d.kind == "class":
                     targets += [

@@ -56,11 +56,17 @@ say "installing autopatch and its dependencies"
 say "installing the embedded models into $CACHE/models"
 "$VENV/bin/autopatch" -q models install --all
 
+# The real-repository tests use patchbench's pinned sdists (from PyPI) and its evaluation
+# interpreter (pytest + freezegun), both cached under ~/.cache/patchbench.
+if [ -f ../shared/bench/run.py ]; then
+  say "fetching the patchbench sdists (tests on real repositories)"
+  "$VENV/bin/python" ../shared/bench/run.py setup >/dev/null
+fi
+
 mkdir -p "$VENV" && date -u +%FT%TZ > "$VENV/.autopatch-setup"
 [ "$MODE" = "--deps" ] && exit 0
 
 say "autopatch doctor"
 "$VENV/bin/autopatch" doctor
-say "demo: a real generation with the default model"
-"$VENV/bin/autopatch" generate --max-tokens 120 \
-  "Write a Python function is_palindrome(s) that ignores case and spaces. Code only."
+say "demo: autopatch fix on examples/shop with the default model"
+bash scripts/demo.sh

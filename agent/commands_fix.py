@@ -1,0 +1,115 @@
+"""``autopatch fix``: the main job, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from agent.commands_plan import read_issue
+from agent.config import AppConfig
+from agent.ui import console, info
+
+EXAMPLE = 'example: autopatch fix "rename get_user to fetch_user" --repo path/to/project --apply'
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "fix",
+        help="turn an issue into a validated patch set (optionally apply/commit it)",
+        epilog=EXAMPLE,
+        parents=[common],
+    )
+    p.add_argument("issue", nargs="?", help="the issue text ('-' reads standard input)")
+    p.add_argument("--issue-file", help="read the issue from this file")
+    p.add_argument("--spec", help="use this spec YAML instead of an issue")
+    land = p.add_mutually_exclusive_group()
+    land.add_argument(
+        "--apply", action="store_true", help="apply the validated patch to the working tree"
+    )
+    land.add_argument(
+        "--commit", action="store_true", help="commit it on a new branch autopatch/<slug>"
+    )
+    p.add_argument("--branch", help="branch name for --commit")
+    p.add_argument(
+        "--force", action="store_true", help="touch files even if they have uncommitted changes"
+    )
+    p.add_argument(
+        "--full-tests", action="store_true", help="also run the project's whole test suite"
+    )
+    p.add_argument(
+        "--max-repairs", type=int, default=3, help="LLM repair attempts per phase (default 3)"
+    )
+    p.add_argument(
+        "--spec-llm",
+        choices=["auto", "always"],
+        default="auto",
+        help="run the LLM spec backend only when the rules find nothing specific (auto)",
+    )
+    p.add_argument("--python", help="interpreter that runs the project's tests (default: this one)")
+    p.add_argument("--model", help="registry model name (default: the active llm)")
+
+
+def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
+    from agent.commands import build_digest
+    from agent.fix import FixOptions, LazyLLM
+    from agent.fix_run import FixRun
+    from cores.llm import create_llm
+    from cores.registry import ModelRegistry
+    from planner.style import StyleProfiler
+
+    if args.spec and (args.issue is not None or args.issue_file):
+        raise ValueError("give either an issue (text or --issue-file) or --spec, not both")
+    if not args.spec and args.issue is None and not args.issue_file:
+        raise ValueError(
+            "give the issue as text, --issue-file FILE or --spec spec.yaml (see --help)"
+        )
+    issue = None if args.spec else read_issue(args)
+    if issue is not None and not issue.strip():
+        raise ValueError(
+            "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
+        )
+    if args.max_repairs < 0:
+        raise ValueError("--max-repairs must be 0 or more")
+    options = FixOptions(
+        apply=args.apply,
+        commit=args.commit,
+        branch=args.branch,
+        force=args.force,
+        full_tests=args.full_tests,
+        max_repairs=args.max_repairs,
+        spec_llm=args.spec_llm,
+    )
+    digest = build_digest(config)
+    style = StyleProfiler.load(config.data_dir)
+    if style is None:
+        style = StyleProfiler(config.repo).profile()
+        StyleProfiler.save(style, config.data_dir)
+    registry = ModelRegistry(config.data_dir)
+
+    def make_llm() -> Any:
+        with console(stderr=True).status(f"loading {config.llm.model} ({config.llm.backend})"):
+            return create_llm(config.llm, registry)
+
+    llm = LazyLLM(make_llm)
+    run = FixRun(
+        config.repo,
+        config.data_dir,
+        digest,
+        llm,
+        options,
+        python=args.python or sys.executable,
+        style=style,
+        progress=lambda msg: info(f"… {msg}"),
+    )
+    try:
+        result = run.run(issue, args.spec)
+    finally:
+        llm.close()
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    elif result.patch is not None:
+        console().print(result.patch.diff, markup=False, highlight=False)
+    info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
+    return 0 if result.ok else 1

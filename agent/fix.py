@@ -1,0 +1,213 @@
+"""``autopatch fix``: issue → spec → plan → drafted scripts → sandboxed validation → repair → patch set.
+
+The target repository is only read until a change has been validated; it is then
+touched only by ``--apply`` / ``--commit`` (through CommitBuilder). Every LLM call
+and every validation outcome goes to memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.commit import CommitBuilder, PatchSet, slugify
+from agent.draft import Draft
+from cores.protocols import LLM
+from memory.store import Memory
+from planner.normalize import SpecNormalizer, from_spec_file
+from planner.phases import Phase, Plan
+from planner.spec import Spec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    """How ``fix`` runs.
+
+    Fields:
+      apply / commit / branch / force: where the validated change lands (nothing by default).
+      full_tests: also run the project's whole test command after the related tests.
+      max_repairs: LLM repair attempts per phase after the first draft.
+      spec_llm: ``auto`` runs the LLM spec backend only when the rules find no specific
+        operation (saves ~30 s per issue on a CPU); ``always`` runs it every time.
+    """
+
+    apply: bool = False
+    commit: bool = False
+    branch: str | None = None
+    force: bool = False
+    full_tests: bool = False
+    max_repairs: int = 3
+    spec_llm: str = "auto"
+
+
+@dataclass
+class PhaseOutcome:
+    phase_id: str
+    operation: str
+    ok: bool
+    attempts: int
+    message: str = ""
+    draft: Draft | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase_id,
+            "operation": self.operation,
+            "ok": self.ok,
+            "attempts": self.attempts,
+            "message": self.message,
+            "slots": dict(self.draft.slots) if self.draft else {},
+        }
+
+
+@dataclass
+class FixResult:
+    ok: bool
+    run_id: str
+    message: str
+    spec: Spec | None = None
+    plan: Plan | None = None
+    phases: list[PhaseOutcome] = field(default_factory=list)
+    validation: dict[str, Any] = field(default_factory=dict)
+    patch: PatchSet | None = None
+    landed: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "run_id": self.run_id,
+            "message": self.message,
+            "spec": self.spec.to_dict() if self.spec else None,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "phases": [p.to_dict() for p in self.phases],
+            "validation": self.validation,
+            "patch_set": str(self.patch.path) if self.patch else None,
+            "diff": self.patch.diff if self.patch else "",
+            "landed": self.landed,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class LazyLLM:
+    """Creates the LLM on first use (many fixes never need it)."""
+
+    def __init__(self, factory: Callable[[], LLM]) -> None:
+        self._factory = factory
+        self._llm: LLM | None = None
+
+    def get(self) -> LLM:
+        if self._llm is None:
+            self._llm = self._factory()
+        return self._llm
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+
+
+def normalize_issue(
+    issue: str, digest: Any, llm: LazyLLM, options: FixOptions, memory: Memory, run_id: str
+) -> Spec:
+    """Rules first; the LLM backend joins when the rules find nothing specific (or always)."""
+    spec = (
+        SpecNormalizer(digest).normalize(issue, backends=["rules"])
+        if options.spec_llm == "auto"
+        else None
+    )
+    specific = (
+        spec is not None
+        and spec.provenance.get("chosen") == "rules"
+        and any(o.op != "edit" for o in spec.operations)
+    )
+    if spec is not None and specific:
+        return spec
+    normalizer = SpecNormalizer(digest, llm=llm.get())
+    spec = normalizer.normalize(issue, backends=["rules", "llm"])
+    for run in normalizer.runs:
+        if run.backend == "llm" and run.candidate is not None:
+            memory.record_attempt(
+                {
+                    "run_id": run_id,
+                    "phase": "spec",
+                    "role": "spec",
+                    "messages": run.candidate.meta.get("messages"),
+                    "raw_output": run.candidate.raw,
+                    "parsed": [o.to_dict() for o in run.candidate.operations],
+                    "model_id": run.candidate.meta.get("model_id"),
+                    "prompt_tokens": run.candidate.meta.get("prompt_tokens"),
+                    "completion_tokens": run.candidate.meta.get("completion_tokens"),
+                    "latency_s": run.candidate.meta.get("latency_s"),
+                    "outcome": "chosen" if spec.provenance.get("chosen") == "llm" else "not chosen",
+                }
+            )
+    return spec
+
+
+def summary_markdown(
+    spec: Spec, plan: Plan, outcomes: list[PhaseOutcome], validation: dict[str, Any]
+) -> str:
+    lines = [f"# {spec.issue_id}", "", spec.description.strip()[:2000], "", "## Phases", ""]
+    for o in outcomes:
+        lines.append(
+            f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after {o.attempts} attempt(s)"
+        )
+    lines += ["", "## Validation", ""]
+    for check in validation.get("checks", []):
+        lines.append(
+            f"- {'✔' if check.get('ok') else '✘'} {check.get('name')}: {str(check.get('message'))[:200]}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def load_spec(
+    issue: str | None,
+    spec_path: str | None,
+    digest: Any,
+    llm: LazyLLM,
+    options: FixOptions,
+    memory: Memory,
+    run_id: str,
+) -> Spec:
+    if spec_path:
+        return from_spec_file(spec_path, digest)
+    return normalize_issue(issue or "", digest, llm, options, memory, run_id)
+
+
+def commit_message(spec: Spec, plan: Plan) -> str:
+    title = (
+        spec.description.strip().splitlines()[0][:72] if spec.description.strip() else spec.issue_id
+    )
+    body = "\n".join(f"- {p.operation.summary()}" for p in plan.phases)
+    return f"autopatch: {title}\n\n{body}\n\nIssue: {spec.issue_id}\n"
+
+
+def land(repo: Path, patch: PatchSet, spec: Spec, plan: Plan, options: FixOptions) -> str:
+    builder = CommitBuilder(repo)
+    if options.commit:
+        branch = options.branch or f"autopatch/{slugify(spec.issue_id)}"
+        sha = builder.commit(
+            patch, message=commit_message(spec, plan), branch=branch, force=options.force
+        )
+        return f"committed {sha[:10]} on branch {branch}"
+    if options.apply:
+        builder.apply(patch, force=options.force)
+        return "applied to the working tree"
+    return ""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def phase_label(phase: Phase) -> str:
+    return f"{phase.id}: {phase.operation.summary()}"

@@ -1,0 +1,401 @@
+"""The body of ``autopatch fix``: run the plan's phases on a scratch copy, validate, repair, land."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from agent.commit import CommitBuilder, CommitError
+from agent.draft import Draft, Drafter
+from agent.fix import (
+    FixOptions,
+    FixResult,
+    LazyLLM,
+    PhaseOutcome,
+    land,
+    load_spec,
+    new_run_id,
+    summary_markdown,
+)
+from agent.sandbox import Sandbox, Scratch
+from agent.validate import Validation, Validator
+from agent.validate_tools import detect_test_command, select_related_tests
+from memory.store import Memory
+from planner.phases import Phase, PhasePlanner, Plan
+from planner.spec import Spec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+class FixRun:
+    """One run of ``fix`` on one repository.
+
+    Phase scripts run with autopatch's own interpreter (they import the codemod
+    library); the project's tests run with ``python`` (the project's interpreter).
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        data_dir: Path,
+        digest: Any,
+        llm: LazyLLM,
+        options: FixOptions,
+        *,
+        python: str,
+        sandbox: Sandbox | None = None,
+        style: Any = None,
+        progress: Progress = log.info,
+    ) -> None:
+        self.repo = repo
+        self.digest = digest
+        self.llm = llm
+        self.options = options
+        self.python = python
+        self.sandbox = sandbox or Sandbox()
+        self.style = style
+        self.progress = progress
+        self.memory = Memory(data_dir)
+        self.run_id = new_run_id()
+
+    # -- memory --------------------------------------------------------------------------
+    def _remember_draft(
+        self,
+        draft: Draft,
+        outcome: str,
+        validation: Validation | None,
+        attempt: int,
+        parent: str | None,
+    ) -> str:
+        attempt_id = f"{self.run_id}:{draft.phase_id}:{attempt}"
+        failure = validation.failure if validation is not None else None
+        for call in draft.calls:
+            self.memory.record_attempt(
+                {
+                    "run_id": self.run_id,
+                    "attempt_id": attempt_id,
+                    "parent_attempt": parent,
+                    "phase": draft.phase_id,
+                    "op": draft.operation.to_dict(),
+                    **call.to_dict(),
+                    "outcome": outcome,
+                    "error": call.error or (failure.message if failure else None),
+                    "script_hash": draft.script_hash,
+                }
+            )
+        if not draft.calls:
+            self.memory.record_attempt(
+                {
+                    "run_id": self.run_id,
+                    "attempt_id": attempt_id,
+                    "parent_attempt": parent,
+                    "phase": draft.phase_id,
+                    "op": draft.operation.to_dict(),
+                    "role": "codemod",
+                    "outcome": outcome,
+                    "error": failure.message if failure else None,
+                    "script_hash": draft.script_hash,
+                }
+            )
+        return attempt_id
+
+    # -- phases --------------------------------------------------------------------------
+    def _files(self, scratch: Scratch) -> dict[str, str]:
+        out = {}
+        for d in {d.path for d in self.digest.definitions()}:
+            path = scratch.root / d
+            if path.is_file():
+                out[d] = path.read_text(encoding="utf-8", errors="replace")
+        return out
+
+    def _unchanged(self, scratch: Scratch, before: Mapping[str, str]) -> bool:
+        """True when the phase left every file as it found it."""
+        now = scratch.changed_paths()
+        if set(now) != set(before):
+            return False
+        return all(
+            (scratch.root / rel).read_text(encoding="utf-8") == text for rel, text in before.items()
+        )
+
+    def _restore(self, scratch: Scratch, before: Mapping[str, str]) -> None:
+        for rel in scratch.changed_paths():
+            path = scratch.root / rel
+            if rel in before:
+                path.write_text(before[rel], encoding="utf-8")
+                continue
+            original = scratch.original_text(rel)
+            if original is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(original, encoding="utf-8")
+
+    def _run_phase(
+        self,
+        phase: Phase,
+        scratch: Scratch,
+        drafter: Drafter,
+        scripts_dir: Path,
+        scope: set[str],
+        feedback: str | None = None,
+        previous: Draft | None = None,
+    ) -> tuple[PhaseOutcome, Draft | None]:
+        attempts = 0
+        budget = 1 + (self.options.max_repairs if drafter.slots_for(phase.operation) else 0)
+        parent: str | None = None
+        last_error = ""
+        while attempts < budget:
+            attempts += 1
+            before = {
+                rel: (scratch.root / rel).read_text(encoding="utf-8")
+                for rel in scratch.changed_paths()
+                if (scratch.root / rel).is_file()
+            }
+            try:
+                draft = drafter.draft(
+                    phase,
+                    self._files(scratch),
+                    feedback=feedback,
+                    previous=previous.slots if previous else None,
+                    sample=attempts - 1,
+                )
+            except Exception as exc:  # the model backend failed: a clear, recorded failure
+                return PhaseOutcome(
+                    phase.id,
+                    phase.operation.summary(),
+                    False,
+                    attempts,
+                    f"drafting failed: {type(exc).__name__}: {exc}",
+                ), None
+            slot_error = next((c.error for c in draft.calls if c.error), None)
+            if slot_error:
+                parent = self._remember_draft(draft, "invalid slot", None, attempts, parent)
+                if previous is not None and dict(draft.slots) == dict(previous.slots):
+                    last_error = f"the model repeated the same answer: {slot_error}"
+                    break
+                feedback, previous, last_error = slot_error, draft, slot_error
+                continue
+            script = scripts_dir / draft.script_name
+            script.write_text(draft.script, encoding="utf-8")
+            validator = Validator(
+                scratch, self.sandbox, scope=scope, related_tests=(), python=sys.executable
+            )
+            validation = validator.run(script)
+            rewrites = phase.operation.op in ("edit", "modernize", "extract_helper")
+            unchanged = rewrites and validation.ok and self._unchanged(scratch, before)
+            if unchanged:
+                message = (
+                    "the code you sent is identical to the current code, so nothing changed; "
+                    "change the behaviour the issue describes"
+                )
+                parent = self._remember_draft(draft, "no change", validation, attempts, parent)
+                feedback, previous, last_error = message, draft, message
+                continue
+            if validation.ok:
+                self._remember_draft(draft, "validated", validation, attempts, parent)
+                return PhaseOutcome(
+                    phase.id, phase.operation.summary(), True, attempts, draft=draft
+                ), draft
+            failure = validation.failure
+            message = failure.message if failure else "validation failed"
+            parent = self._remember_draft(draft, "failed", validation, attempts, parent)
+            self._restore(scratch, before)
+            if previous is not None and dict(draft.slots) == dict(previous.slots):
+                last_error = f"the model repeated the same answer; last error: {message}"
+                break
+            feedback, previous, last_error = message, draft, message
+        return PhaseOutcome(
+            phase.id, phase.operation.summary(), False, attempts, last_error, draft=previous
+        ), None
+
+    # -- the whole run -------------------------------------------------------------------
+    def run(self, issue: str | None, spec_path: str | None) -> FixResult:
+        start = time.perf_counter()
+        result = FixResult(ok=False, run_id=self.run_id, message="")
+        try:
+            self.progress("normalizing the issue into a spec")
+            spec = load_spec(
+                issue, spec_path, self.digest, self.llm, self.options, self.memory, self.run_id
+            )
+            plan = PhasePlanner(self.digest).plan(spec)
+            result.spec, result.plan = spec, plan
+            self._execute(spec, plan, result)
+        finally:
+            result.seconds = time.perf_counter() - start
+            if not result.ok:
+                self.memory.record_failure(
+                    {
+                        "run_id": self.run_id,
+                        "issue": (issue or "")[:4000],
+                        "spec": result.spec.to_dict() if result.spec else None,
+                        "reason": result.message,
+                        "phases": [p.to_dict() for p in result.phases],
+                    }
+                )
+        return result
+
+    def _execute(self, spec: Spec, plan: Plan, result: FixResult) -> None:
+        scope = {f for p in plan.phases for f in p.files} | {
+            f for p in plan.phases for f in p.related_tests
+        }
+        drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
+        if any(drafter.slots_for(p.operation) for p in plan.phases):
+            drafter.llm = self.llm.get()
+        with (
+            Scratch(self.repo) as scratch,
+            tempfile.TemporaryDirectory(prefix="autopatch-scripts-") as tmp,
+        ):
+            scripts_dir = Path(tmp)
+            drafts: dict[str, Draft] = {}
+            for phase in plan.phases:
+                self.progress(f"phase {phase.id}: {phase.operation.summary()}")
+                outcome, draft = self._run_phase(phase, scratch, drafter, scripts_dir, scope)
+                result.phases.append(outcome)
+                if draft is None:
+                    result.message = (
+                        f"phase {phase.id} ({phase.operation.summary()}) failed: {outcome.message}"
+                    )
+                    return
+                drafts[phase.id] = draft
+            changed = scratch.changed_paths()
+            if not changed:
+                result.message = (
+                    "the plan ran but changed nothing; the issue may already be resolved"
+                )
+                return
+            validation = self._final_validation(scratch, plan, changed, scope)
+            repairs = 0
+            while not validation.ok and repairs < self.options.max_repairs:
+                target = next(
+                    (p for p in reversed(plan.phases) if drafter.slots_for(p.operation)), None
+                )
+                if target is None:
+                    break
+                repairs += 1
+                failure = validation.failure
+                self.progress(
+                    f"repairing {target.id} after: {failure.name if failure else 'failure'}"
+                )
+                self._restore(scratch, {})  # back to the original tree, then replay the phases
+                replayed = True
+                for phase in plan.phases:
+                    if phase.id != target.id:
+                        replayed = self._replay(drafts[phase.id], scratch, scripts_dir, scope)
+                        if not replayed:
+                            break
+                        continue
+                    outcome, draft = self._run_phase(
+                        phase,
+                        scratch,
+                        drafter,
+                        scripts_dir,
+                        scope,
+                        feedback=failure.message if failure else None,
+                        previous=drafts[phase.id],
+                    )
+                    result.phases.append(outcome)
+                    if draft is None:
+                        replayed = False
+                        break
+                    drafts[phase.id] = draft
+                if not replayed:
+                    break
+                changed = scratch.changed_paths()
+                validation = self._final_validation(scratch, plan, changed, scope)
+            result.validation = validation.to_dict()
+            if not validation.ok:
+                failure = validation.failure
+                result.message = f"validation failed at {failure.name if failure else '?'}: " + (
+                    failure.message[:1500] if failure else ""
+                )
+                return
+            self._finish(spec, plan, result, scratch, drafts, validation)
+
+    def _replay(self, draft: Draft, scratch: Scratch, scripts_dir: Path, scope: set[str]) -> bool:
+        """Run an already validated phase script again (no model call)."""
+        script = scripts_dir / draft.script_name
+        script.write_text(draft.script, encoding="utf-8")
+        validator = Validator(scratch, self.sandbox, scope=scope, python=sys.executable)
+        return validator.run_script(script).ok
+
+    def _final_validation(
+        self, scratch: Scratch, plan: Plan, changed: set[str], scope: set[str]
+    ) -> Validation:
+        related = sorted(set(plan.related_tests) | set(select_related_tests(self.digest, changed)))
+        self.progress(
+            f"validating: {len(changed)} changed file(s), {len(related)} related test file(s)"
+        )
+        validator = Validator(
+            scratch,
+            self.sandbox,
+            scope=scope | set(related),
+            related_tests=related,
+            test_command=detect_test_command(self.repo),
+            python=self.python,
+        )
+        return validator.validate(changed, full_tests=self.options.full_tests)
+
+    def _finish(
+        self,
+        spec: Spec,
+        plan: Plan,
+        result: FixResult,
+        scratch: Scratch,
+        drafts: Mapping[str, Draft],
+        validation: Validation,
+    ) -> None:
+        changed = sorted(scratch.changed_paths())
+        diff = scratch.diff(changed)
+        scripts = {d.script_name: d.script for d in drafts.values()}
+        patch = CommitBuilder(self.repo).build(
+            slug=spec.issue_id,
+            diff=diff,
+            files=changed,
+            scripts=scripts,
+            spec_yaml=spec.to_yaml(),
+            plan=plan.to_dict(),
+            validation=validation.to_dict(),
+            summary=summary_markdown(spec, plan, result.phases, validation.to_dict()),
+        )
+        result.patch = patch
+        script_hash = hashlib.sha256(
+            "".join(scripts[k] for k in sorted(scripts)).encode()
+        ).hexdigest()
+        uses_llm = any(d.calls for d in drafts.values())
+        try:
+            result.landed = land(self.repo, patch, spec, plan, self.options)
+        except CommitError as exc:
+            result.message = (
+                f"validated patch set written to {patch.path}, but it did not land: {exc}"
+            )
+            return
+        result.ok = True
+        result.message = f"validated patch set {patch.path}" + (
+            f"; {result.landed}" if result.landed else ""
+        )
+        self.memory.record_success(
+            {
+                "run_id": self.run_id,
+                "spec_issue_id": spec.issue_id,
+                "spec_issue_description": spec.description,
+                "spec_target_files": list(spec.target_files),
+                "spec_operations_summary": "; ".join(o.summary() for o in spec.operations),
+                "successful_diff_summary": f"{len(changed)} file(s): {', '.join(changed)}",
+                "successful_script_hash": script_hash,
+                "patch_source": "llm" if uses_llm else "codemod",
+                "scripts": scripts,
+                "diff": diff,
+                "spec": spec.to_dict(),
+                "style_profile_hash": self.style.profile_hash() if self.style is not None else None,
+                "model_id": next((c.model_id for d in drafts.values() for c in d.calls), None),
+                "validation": validation.to_dict(),
+                "patch_set": str(patch.path),
+            }
+        )

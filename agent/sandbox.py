@@ -1,0 +1,330 @@
+"""Run drafted scripts and tests on a scratch copy, with limits and without network.
+
+``Sandbox(wall_s, memory_mb, network).run(cmd, cwd, env, root=scratch.root)`` runs one
+command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
+
+- a wall-time limit (the whole process group is killed when it is reached), and
+  ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no core dumps, set in a
+  ``preexec_fn``;
+- a clean environment (no credentials of the caller), ``HOME`` and ``TMPDIR`` in a private
+  temp dir, ``HF_HUB_OFFLINE=1``, ``PYTHONDONTWRITEBYTECODE=1`` (no stale ``.pyc`` after a
+  quick edit);
+- the audit hook of ``agent.sandbox_hook`` injected as ``sitecustomize`` through
+  ``PYTHONPATH``, so a Python script's attempt to write outside the scratch dir and
+  ``$TMPDIR`` or to use the network is refused *and reported* (``RunResult.violation``),
+  even when the script catches the error. Both modes report the same attempts; a hard-coded
+  ``/tmp/x`` counts as outside (use ``tempfile``).
+
+Two modes; ``sandbox_capability()`` says which one this machine has (``autopatch doctor``
+shows it):
+
+``bwrap``
+    bubblewrap: the host file system is mounted read-only, the scratch dir is the only
+    writable place (plus a private tmpfs on ``/tmp``, which hides the host's ``/tmp``),
+    there is no network to reach anything through (``--unshare-net``: a fresh namespace
+    with only its own loopback), PID and IPC namespaces are private and all capabilities
+    are dropped. The kernel enforces this for any program, native or not; a write to the
+    host's files fails with "Read-only file system", which is reported as a violation.
+
+``rlimit+audit`` (fallback, weaker)
+    No namespaces: only the rlimits above and the Python audit hook. It stops honest
+    mistakes of Python code — an ``open(..., "w")`` outside the scratch dir, a
+    ``socket.connect``, ``subprocess.run(["curl", ...])``, ``shutil.rmtree("/")`` — but a
+    determined script can escape it: native code (ctypes, C extensions), non-Python
+    programs (``sh -c 'rm -rf ~'``), or a child process started with a scrubbed
+    environment are not watched, and a process that calls ``setsid`` escapes the group
+    kill. Use it only for code you would run on your machine anyway; install bubblewrap
+    (``apt-get install bubblewrap``) for the real sandbox.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.scratch import Scratch, ScratchError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MODE_BWRAP",
+    "MODE_FALLBACK",
+    "RunResult",
+    "Sandbox",
+    "Scratch",
+    "ScratchError",
+    "sandbox_capability",
+]
+
+MODE_BWRAP = "bwrap"
+MODE_FALLBACK = "rlimit+audit"
+TAIL_CHARS = 8000
+FSIZE_MB = 1024
+KILL_GRACE_S = 5.0
+ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "VIRTUAL_ENV")
+MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+HOOK_SOURCE = Path(__file__).with_name("sandbox_hook.py")
+BWRAP_TMPDIR = Path("/tmp/autopatch-tmp")  # TMPDIR and HOME inside the private /tmp
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one sandboxed command did. ``violation`` names the first refused action."""
+
+    rc: int
+    stdout_tail: str
+    stderr_tail: str
+    seconds: float
+    timed_out: bool
+    killed_for_memory: bool
+    violation: str | None
+    mode: str
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def ok(self) -> bool:
+        """Exited 0, within its limits, and tried nothing it may not do."""
+        return self.rc == 0 and not self.timed_out and self.violation is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+def _bwrap_argv(
+    bwrap: str, root: Path, cwd: Path, *, network: bool, binds: Sequence[tuple[str, Path]] = ()
+) -> list[str]:
+    """The bubblewrap prefix: read-only host, private /tmp, ``root`` the only writable dir."""
+    argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"]
+    if os.geteuid() == 0:
+        argv += ["--cap-drop", "ALL"]
+    if not network:
+        argv.append("--unshare-net")
+    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for kind, path in binds:  # after --tmpfs /tmp, so paths under /tmp stay visible
+        argv += [kind, str(path)] if kind == "--dir" else [kind, str(path), str(path)]
+    argv += ["--bind", str(root), str(root), "--chdir", str(cwd), "--"]
+    return argv
+
+
+@functools.cache
+def sandbox_capability() -> tuple[str, str]:
+    """(mode, detail): ``bwrap`` if bubblewrap works here with our flags, else the fallback."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return MODE_FALLBACK, "bubblewrap not installed; rlimits + Python audit hook (weaker)"
+    with tempfile.TemporaryDirectory(prefix="autopatch-probe-") as tmp:
+        root = Path(tmp).resolve()
+        argv = _bwrap_argv(bwrap, root, root, network=False)
+        probe_cmd = ["/bin/sh", "-c", "echo ok > probe && ! touch /probe-outside 2>/dev/null"]
+        try:
+            probe = subprocess.run(
+                argv + probe_cmd, capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            return MODE_FALLBACK, f"bwrap present but unusable ({exc}); rlimits + audit hook"
+        if probe.returncode != 0 or not (root / "probe").exists():
+            reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
+            return MODE_FALLBACK, f"bwrap present but unusable ({reason}); rlimits + audit hook"
+    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
+    return MODE_BWRAP, (
+        f"{version.stdout.strip() or 'bubblewrap'}: no network, read-only host, "
+        "writable scratch dir + private /tmp, rlimits"
+    )
+
+
+def _limit(kind: int, soft: int, hard: int) -> None:
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def _preexec(memory_mb: int, cpu_s: int) -> Callable[[], None]:
+    def apply() -> None:
+        memory = memory_mb * 1024 * 1024
+        _limit(resource.RLIMIT_AS, memory, memory)
+        _limit(resource.RLIMIT_CPU, cpu_s, cpu_s + 5)
+        _limit(resource.RLIMIT_FSIZE, FSIZE_MB << 20, FSIZE_MB << 20)
+        _limit(resource.RLIMIT_CORE, 0, 0)
+
+    return apply
+
+
+def _tail(path: Path) -> str:
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - TAIL_CHARS * 4))
+        text = fh.read().decode("utf-8", "replace")
+    return text[-TAIL_CHARS:]
+
+
+def _group_alive(pgid: int) -> bool:
+    """Does a live (not zombie) process of group ``pgid`` remain? (Linux ``/proc``.)"""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in {"Z", "X"}:
+            return True
+    return False
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the process group and wait (briefly) until none of it is left running."""
+    deadline = time.monotonic() + KILL_GRACE_S
+    while True:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        if not _group_alive(pgid) or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Limits for sandboxed runs; ``force_fallback`` uses the weaker mode even if bwrap works."""
+
+    wall_s: float = 120.0  # wall-clock seconds before the process group is killed
+    memory_mb: int = 2048  # RLIMIT_AS (address space) of every process
+    network: bool = False  # allow network access (off: no network namespace / refused)
+    force_fallback: bool = False  # use rlimit+audit even where bubblewrap works
+
+    @property
+    def mode(self) -> str:
+        """``bwrap`` or ``rlimit+audit``: what ``run`` will use."""
+        return MODE_FALLBACK if self.force_fallback else sandbox_capability()[0]
+
+    def run(
+        self,
+        cmd: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        root: Path | None = None,
+        readonly: Sequence[Path] = (),
+    ) -> RunResult:
+        """Run ``cmd`` in ``cwd`` with ``root`` (default ``cwd``) the only writable dir.
+
+        ``env`` adds to a clean environment (``PYTHONPATH`` is kept, after the hook's dir);
+        ``readonly`` are extra files or folders the command must read (e.g. the drafted
+        script); in ``bwrap`` mode those under ``/tmp`` (private there) are bound read-only.
+        """
+        cwd = Path(cwd).resolve()
+        root = Path(root).resolve() if root is not None else cwd
+        if not cwd.is_relative_to(root):
+            raise ValueError(f"cwd {cwd} is not inside the writable root {root}")
+        readonly = [Path(p).resolve() for p in readonly]
+        if any(p in (Path("/"), Path("/tmp")) for p in readonly):
+            raise ValueError("bind the files the command reads, not / or /tmp as a whole")
+        mode = self.mode
+        private = Path(tempfile.mkdtemp(prefix="autopatch-run-")).resolve()
+        try:
+            return self._run(list(cmd), cwd, root, env or {}, readonly, private, mode)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
+    def _run(
+        self,
+        cmd: list[str],
+        cwd: Path,
+        root: Path,
+        env: Mapping[str, str],
+        readonly: Sequence[Path],
+        private: Path,
+        mode: str,
+    ) -> RunResult:
+        hook, tmp = private / "hook", private / "tmp"
+        hook.mkdir()
+        tmp.mkdir()
+        violations = private / "violations.log"
+        violations.touch()
+        inner_tmp = BWRAP_TMPDIR if mode == MODE_BWRAP else tmp
+        shutil.copyfile(HOOK_SOURCE, hook / "sitecustomize.py")
+        config = {"roots": [str(root), str(inner_tmp)], "network": self.network}
+        (hook / "sandbox.json").write_text(json.dumps({**config, "violations": str(violations)}))
+        full_env = self._environment(env, hook, inner_tmp)
+        argv = cmd
+        if mode == MODE_BWRAP:
+            binds = [("--dir", BWRAP_TMPDIR), ("--ro-bind", hook), ("--bind", violations)]
+            binds += [("--ro-bind", p) for p in readonly if p.is_relative_to("/tmp")]
+            bwrap = shutil.which("bwrap") or "bwrap"
+            argv = _bwrap_argv(bwrap, root, cwd, network=self.network, binds=binds) + cmd
+        out, err = private / "stdout", private / "stderr"
+        start = time.monotonic()
+        timed_out = False
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+                preexec_fn=_preexec(self.memory_mb, int(self.wall_s) + 5),
+            )
+            try:
+                rc = proc.wait(timeout=self.wall_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc.pid)
+                rc = proc.wait(timeout=KILL_GRACE_S)
+            _kill_group(proc.pid)  # leftovers the command started in the background
+        seconds = time.monotonic() - start
+        stdout_tail, stderr_tail = _tail(out), _tail(err)
+        timed_out = timed_out or rc in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
+        killed = rc in (-signal.SIGKILL, 128 + signal.SIGKILL) and not timed_out
+        result = RunResult(
+            rc=rc,
+            stdout_tail=stdout_tail,
+            stderr_tail=stderr_tail,
+            seconds=round(seconds, 3),
+            timed_out=timed_out,
+            killed_for_memory=killed or any(m in stderr_tail for m in MEMORY_MARKERS),
+            violation=_violation(violations, rc, stderr_tail),
+            mode=mode,
+        )
+        log.debug("sandbox %s: %s -> rc=%s in %.2fs", mode, cmd[:3], rc, seconds)
+        return result
+
+    def _environment(self, env: Mapping[str, str], hook: Path, tmp: Path) -> dict[str, str]:
+        base = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
+        base.setdefault("PATH", os.defpath)
+        base.setdefault("LANG", "C.UTF-8")
+        base.update({"HOME": str(tmp), "TMPDIR": str(tmp), "HF_HUB_OFFLINE": "1"})
+        base["PYTHONDONTWRITEBYTECODE"] = "1"  # a same-second edit never meets a stale .pyc
+        base.update(env)
+        base["PYTHONPATH"] = os.pathsep.join(p for p in (str(hook), env.get("PYTHONPATH")) if p)
+        return base
+
+
+def _violation(log_path: Path, rc: int, stderr: str) -> str | None:
+    """The first refusal the hook logged, else what the kernel refused (bwrap mode)."""
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    if lines:
+        return lines[0].removeprefix("autopatch sandbox refused: ")
+    if rc != 0 and "Read-only file system" in stderr:
+        return "write outside the scratch dir (read-only file system)"
+    return None
