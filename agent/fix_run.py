@@ -25,7 +25,7 @@ from agent.fix import (
 )
 from agent.sandbox import Sandbox, Scratch
 from agent.validate import Validation, Validator
-from agent.validate_tools import detect_test_command, select_related_tests
+from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
 from memory.store import Memory
 from planner.phases import Phase, PhasePlanner, Plan
 from planner.spec import Spec
@@ -328,7 +328,11 @@ class FixRun:
     def _final_validation(
         self, scratch: Scratch, plan: Plan, changed: set[str], scope: set[str]
     ) -> Validation:
-        related = sorted(set(plan.related_tests) | set(select_related_tests(self.digest, changed)))
+        related = sorted(
+            t
+            for t in set(plan.related_tests) | set(select_related_tests(self.digest, changed))
+            if is_pytest_file(t)
+        )
         self.progress(
             f"validating: {len(changed)} changed file(s), {len(related)} related test file(s)"
         )

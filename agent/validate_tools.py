@@ -104,7 +104,13 @@ def select_related_tests(digest: DigestQueries, changed: Iterable[str]) -> list[
                 tests.add(rel)
         elif rel in digest.files:
             tests.update(digest.tests_importing(rel))
-    return sorted(t for t in tests if t.rsplit("/", 1)[-1] != "conftest.py")
+    return sorted(t for t in tests if is_pytest_file(t))
+
+
+def is_pytest_file(path: str) -> bool:
+    """A file pytest collects by default (``test_*.py`` / ``*_test.py``)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
 def detect_test_command(repo: str | Path) -> list[str] | None:

@@ -212,14 +212,22 @@ class RulesNormalizer(StructureRules):
         return out
 
     def remove_parameter(self, issue: IssueText) -> list[Operation]:
-        names = [m.text for m in issue.globs()] + [
-            m.text for m in issue.code_names() if self._is_param(m.text) and not self.defs(m, ())
+        globs = [m.text for m in issue.globs()]
+        explicit = [
+            m.text
+            for m in issue.code_names()
+            if self._is_param(m.text)
+            and not self.defs(m, ())
+            and not any(fnmatch.fnmatchcase(m.text, g) for g in globs)
         ]
+        names = list(dict.fromkeys(globs + explicit))
         if not names:
             return []
-        modules = [mod for p in issue.paths() if (mod := self.module_of_path(p.text))]
+        modules = list(
+            dict.fromkeys(mod for p in issue.paths() if (mod := self.module_of_path(p.text)))
+        )
         out = []
-        for name in dict.fromkeys(names):
+        for name in names:
             owners = [
                 d
                 for d in self.symbols.definitions()
@@ -227,7 +235,13 @@ class RulesNormalizer(StructureRules):
                 and any(fnmatch.fnmatchcase(p, name) for p in d.params)
                 and (not modules or d.module in modules)
             ]
-            out += [Operation("remove_parameter", d.qualname, {"name": name}) for d in owners]
+            if modules:  # one module-wide operation: one codemod run, not one per function
+                hit = {d.module for d in owners}
+                out += [
+                    Operation("remove_parameter", m, {"name": name}) for m in modules if m in hit
+                ]
+            else:
+                out += [Operation("remove_parameter", d.qualname, {"name": name}) for d in owners]
         return out
 
     def add_parameter(self, issue: IssueText) -> list[Operation]:
