@@ -65,6 +65,9 @@ class FixRun:
         self.progress = progress
         self.memory = Memory(data_dir)
         self.run_id = new_run_id()
+        # Related test files that fail on the original tree are not the change's fault.
+        self._baseline: dict[str, bool] = {}
+        self._broken_before: set[str] = set()
 
     # -- memory --------------------------------------------------------------------------
     def _remember_draft(
@@ -336,6 +339,7 @@ class FixRun:
         self.progress(
             f"validating: {len(changed)} changed file(s), {len(related)} related test file(s)"
         )
+        related = [t for t in related if t not in self._broken_before]
         validator = Validator(
             scratch,
             self.sandbox,
@@ -344,7 +348,34 @@ class FixRun:
             test_command=detect_test_command(self.repo),
             python=self.python,
         )
-        return validator.validate(changed, full_tests=self.options.full_tests)
+        validation = validator.validate(changed, full_tests=self.options.full_tests)
+        failure = validation.failure
+        if failure is not None and failure.name == "related_tests":
+            broken = self._failing_before(related)
+            if broken:
+                self.progress(
+                    f"ignoring {len(broken)} test file(s) that already fail without the change: "
+                    + ", ".join(sorted(broken))
+                )
+                self._broken_before |= broken
+                return self._final_validation(scratch, plan, changed, scope)
+        return validation
+
+    def _failing_before(self, tests: list[str]) -> set[str]:
+        """Test files that fail on the untouched repository too (environment, flaky, …)."""
+        broken: set[str] = set()
+        with Scratch(self.repo) as pristine:
+            for test in tests:
+                if test in self._baseline:
+                    ok = self._baseline[test]
+                else:
+                    check = Validator(
+                        pristine, self.sandbox, related_tests=[test], python=self.python
+                    ).check_related_tests(set())
+                    ok = self._baseline[test] = check.ok
+                if not ok:
+                    broken.add(test)
+        return broken
 
     def _finish(
         self,

@@ -188,3 +188,17 @@ def test_main_job_with_the_real_default_model(shop: Path) -> None:
     assert any(
         a.get("role") == "slot" and a.get("model_id", "").startswith("default@") for a in attempts
     )
+
+
+def test_tests_failing_before_the_change_do_not_block_it(shop: Path) -> None:
+    (shop / "tests" / "test_env.py").write_text(
+        "import not_installed_anywhere  # an environment problem, not the change's\n\n"
+        "from shop import calc_total\n\n\ndef test_env():\n    assert calc_total\n"
+    )
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "-C", str(shop), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(shop), "commit", "-qm", "env test"], check=True, env=env)
+    out = fix(shop, "Rename `calc_total` to `compute_total` everywhere.", "--json")
+    assert out.returncode == 0, out.stderr
+    assert "already fail without the change: tests/test_env.py" in out.stderr
+    # a test that breaks *because of* the change still blocks it (see the scripted test above)
