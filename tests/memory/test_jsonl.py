@@ -80,8 +80,9 @@ def test_kill_9_never_corrupts_committed_records(tmp_path: Path) -> None:
         for run in range(it + 1):  # earlier runs' records are all still intact
             values = [r["i"] for r in records if r.get("run") == run]
             assert values == list(range(len(values)))
-        # every acknowledged (fsynced) record of this run is there, at most one more
-        assert len([r for r in records if r.get("run") == it]) in (acked + 1, acked + 2)
+        # every acknowledged (fsynced) record of this run is there; the writer may have
+        # committed more before the kill than we read acknowledgements for
+        assert len([r for r in records if r.get("run") == it]) >= acked + 1
 
 
 def test_memory_success_record_needs_seed_fields(tmp_path: Path) -> None:
