@@ -286,8 +286,10 @@ def replace_calls(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     words = sorted({n for _, n in plan.pairs})
     paths = sorted({p for w in words for p in index.files_with(w)})
 
+    # the view keeps statements naming the replacement too: a clash decides its import form
+    focus_words = {*words, str(new).rpartition(".")[2]}
     command = ReplaceCallsCommand(
-        CodemodContext(), new=str(new), arg_map=arg_map, plan=plan, words=words
+        CodemodContext(), new=str(new), arg_map=arg_map, plan=plan, words=focus_words
     )
     outcome = run_on(index, paths, command)
     if not outcome.changes and not outcome.errors and module not in index.by_module:

@@ -805,3 +805,31 @@ def test_rename_parameter_of_a_constructor(tmp_path: Path) -> None:
     )
     assert 'Conn("h", wait=3)' in out["main.py"] and 'Tls("h", wait=4)' in out["main.py"]
     assert "dict(timeout=5)" in out["main.py"]
+
+
+def test_replace_calls_uses_dotted_name_when_the_short_one_is_taken(tmp_path: Path) -> None:
+    sources = dict(CALLS)
+    sources["taken.py"] = """
+        from util.old import fetch
+
+
+        def get():
+            return 0
+
+
+        value = fetch("u", timeout=1)
+    """
+    files = repo(tmp_path, sources)
+    out = changes(run(files, "replace_calls", "util.old.fetch", new="util.new.get"))
+    assert out["taken.py"] == dedent(
+        """
+        import util.new
+
+
+        def get():
+            return 0
+
+
+        value = util.new.get("u", timeout=1)
+        """
+    )
