@@ -144,10 +144,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", help="registry model name for the llm backend")
 
-    from agent.commands_fix import add_parser as add_fix
-
-    add_fix(sub, common)
+    for module in _command_modules():
+        add = getattr(module, "add_parser", None)
+        if add is not None:
+            add(sub, common)
     return parser
+
+
+# Modules that define ``cmd_<command>`` handlers (and, optionally, ``add_parser(sub, common)``).
+COMMAND_MODULES = (
+    "agent.commands",
+    "agent.commands_plan",
+    "agent.commands_fix",
+    "agent.commands_memory",
+    "agent.commands_learn",
+)
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -174,7 +191,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     _configure_logging(args.verbose, args.quiet)
-    from agent import commands
     from agent.ui import error
     from cores.errors import CoreError
 
@@ -184,14 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = with_llm(config, model=args.model, backend=args.backend)
         elif args.command in ("ask", "plan", "fix"):
             config = with_llm(config, model=args.model)
-        from agent import commands_fix, commands_plan
-
         name = f"cmd_{args.command}"
-        handler = (
-            getattr(commands, name, None)
-            or getattr(commands_plan, name, None)
-            or getattr(commands_fix, name)
-        )
+        handler = next(getattr(m, name) for m in _command_modules() if hasattr(m, name))
         return int(handler(args, config))
     except (ConfigError, CoreError, ValueError) as exc:
         error(str(exc))

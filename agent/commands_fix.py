@@ -47,6 +47,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         default="auto",
         help="run the LLM spec backend only when the rules find nothing specific (auto)",
     )
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        metavar="N",
+        help="sample N drafts per LLM phase and keep the best-ranked (default 1)",
+    )
     p.add_argument("--python", help="interpreter that runs the project's tests (default: this one)")
     p.add_argument("--model", help="registry model name (default: the active llm)")
 
@@ -70,6 +77,8 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         raise ValueError(
             "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
         )
+    if not 1 <= args.candidates <= 8:
+        raise ValueError("--candidates must be between 1 and 8")
     if args.max_repairs < 0:
         raise ValueError("--max-repairs must be 0 or more")
     options = FixOptions(
@@ -80,6 +89,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         full_tests=args.full_tests,
         max_repairs=args.max_repairs,
         spec_llm=args.spec_llm,
+        candidates=args.candidates,
     )
     digest = build_digest(config)
     style = StyleProfiler.load(config.data_dir)
@@ -100,6 +110,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         llm,
         options,
         python=args.python or sys.executable,
+        sandbox=config.sandbox,
         style=style,
         progress=lambda msg: info(f"… {msg}"),
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from agent.sandbox import Sandbox
 from cores.types import LLMConfig
 
 DATA_DIR_ENV = "AUTOPATCH_DATA_DIR"
@@ -62,6 +63,8 @@ class AppConfig:
       repo: the target repository root.
       data_dir: runtime state (index, memory, models, runs); default ``<repo>/.agent_data``.
       llm / embedder / seq2seq: the component configs above.
+      sandbox: limits for generated scripts and the project's tests (``agent.sandbox.Sandbox``:
+        wall_s, memory_mb, network, force_fallback), e.g. ``--set sandbox.wall_s=600``.
       sources: the files the values came from, for ``doctor`` and error messages.
     """
 
@@ -70,6 +73,7 @@ class AppConfig:
     llm: LLMConfig = field(default_factory=LLMConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     seq2seq: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    sandbox: Sandbox = field(default_factory=Sandbox)
     sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +83,7 @@ class AppConfig:
             "llm": self.llm.to_dict(),
             "embedder": asdict(self.embedder),
             "seq2seq": asdict(self.seq2seq),
+            "sandbox": asdict(self.sandbox),
             "sources": list(self.sources),
         }
 
@@ -87,6 +92,7 @@ _SECTIONS: dict[str, type] = {
     "llm": LLMConfig,
     "embedder": EmbedderConfig,
     "seq2seq": Seq2SeqConfig,
+    "sandbox": Sandbox,
 }
 
 

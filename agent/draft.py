@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.docstrings import copies_issue, tidy_docstring
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
 from planner.phases import Phase
@@ -254,27 +255,10 @@ class Drafter:
             raise ValueError(f"{op.op} on {op.target} needs an LLM for {', '.join(needs)}")
         role = "repair" if feedback else "slot"
         if "docstring" in needs:
-            node, _ = self.node_source(op.target, files)
-            messages = [
-                Message(
-                    "system",
-                    'You write Python docstrings. Reply with JSON: {"docstring": text}. '
-                    "The text is the docstring body only, no quotes. Be accurate and brief (1-6 lines). "
-                    + self._style_hint(),
-                ),
-                Message(
-                    "user",
-                    f"Issue:\n{self.issue[:800]}\n\nCode:\n```python\n{node[:3000]}\n```"
-                    + (f"\n\nYour previous docstring failed: {feedback}" if feedback else ""),
-                ),
-            ]
-            params = GenerationParams(max_tokens=300, json_schema=DOCSTRING_SCHEMA, seed=sample)
-            raw, call = self._chat(role, messages, params)
-            try:
-                slots["docstring"] = str(json.loads(raw)["docstring"]).strip()
-            except (ValueError, KeyError) as exc:
-                call = LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
-            calls.append(LLMCall(**{**call.__dict__, "parsed": slots.get("docstring")}))
+            text, doc_calls = self._draft_docstring(op, files, feedback, sample, role)
+            calls.extend(doc_calls)
+            if text is not None:
+                slots["docstring"] = text
         if "source" in needs:
             code, call = self._draft_source(op, files, feedback, previous, sample, role)
             calls.append(call)
@@ -285,6 +269,54 @@ class Drafter:
                 slots["imports"] = imports
         script = render_script(phase.id, op, slots)
         return Draft(phase.id, op, slots, f"{phase.id}.py", script, tuple(calls))
+
+    def _draft_docstring(
+        self,
+        op: Operation,
+        files: Mapping[str, str],
+        feedback: str | None,
+        sample: int,
+        role: str,
+    ) -> tuple[str | None, list[LLMCall]]:
+        """The docstring slot: JSON-constrained text, tidied; one re-ask if it parrots the issue."""
+        node, _ = self.node_source(op.target, files)
+        name = op.target.rsplit(".", 1)[-1]
+        messages = [
+            Message(
+                "system",
+                'You write Python docstrings. Reply with JSON: {"docstring": text}. '
+                "The text is the docstring body only, no quotes: a one-line summary of what the "
+                "code below does, returns or accepts, then at most three short sentences. "
+                "Describe the code, do not repeat the request. " + self._style_hint(),
+            ),
+            Message(
+                "user",
+                f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
+                f"Request (context only):\n{self.issue[:600]}\n\nWrite the docstring of `{name}`."
+                + (f"\n\nYour previous docstring failed: {feedback}" if feedback else ""),
+            ),
+        ]
+        params = GenerationParams(max_tokens=300, json_schema=DOCSTRING_SCHEMA, seed=sample)
+        calls: list[LLMCall] = []
+        text: str | None = None
+        for _ in range(2):
+            raw, call = self._chat(role, messages, params)
+            try:
+                text = tidy_docstring(str(json.loads(raw)["docstring"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                calls.append(LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"}))
+                return None, calls
+            if not copies_issue(text, self.issue):
+                calls.append(LLMCall(**{**call.__dict__, "parsed": text}))
+                return text, calls
+            problem = f"the docstring repeats the request instead of describing `{name}`"
+            calls.append(LLMCall(**{**call.__dict__, "parsed": text, "error": problem}))
+            messages = [
+                *messages,
+                Message("assistant", raw),
+                Message("user", f"{problem}. Describe what the code of `{name}` does."),
+            ]
+        return text, calls
 
     def _draft_source(
         self,

@@ -36,6 +36,8 @@ class FixOptions:
       apply / commit / branch / force: where the validated change lands (nothing by default).
       full_tests: also run the project's whole test command after the related tests.
       max_repairs: LLM repair attempts per phase after the first draft.
+      candidates: drafts sampled per LLM phase (first at temperature 0, the rest at 0.7),
+        ranked by checks passed, StyleProfile score, then diff size; 1 = no sampling.
       spec_llm: ``auto`` runs the LLM spec backend only when the rules find no specific
         operation (saves ~30 s per issue on a CPU); ``always`` runs it every time.
     """
@@ -47,6 +49,7 @@ class FixOptions:
     full_tests: bool = False
     max_repairs: int = 3
     spec_llm: str = "auto"
+    candidates: int = 1
 
 
 @dataclass

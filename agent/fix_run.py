@@ -161,13 +161,20 @@ class FixRun:
                 for rel in scratch.changed_paths()
                 if (scratch.root / rel).is_file()
             }
+            picked: tuple[Draft, Validation] | None = None
             try:
-                draft = drafter.draft(
-                    phase,
-                    self._files(scratch),
-                    feedback=feedback,
-                    previous=previous.slots if previous else None,
-                    sample=attempts - 1,
+                if attempts == 1 and self.options.candidates > 1 and budget > 1:
+                    picked = self._pick_candidate(phase, scratch, drafter, scripts_dir, scope)
+                draft = (
+                    picked[0]
+                    if picked is not None
+                    else drafter.draft(
+                        phase,
+                        self._files(scratch),
+                        feedback=feedback,
+                        previous=previous.slots if previous else None,
+                        sample=attempts - 1,
+                    )
                 )
             except Exception as exc:  # the model backend failed: a clear, recorded failure
                 return PhaseOutcome(
@@ -185,12 +192,11 @@ class FixRun:
                     break
                 feedback, previous, last_error = slot_error, draft, slot_error
                 continue
-            script = scripts_dir / draft.script_name
-            script.write_text(draft.script, encoding="utf-8")
-            validator = Validator(
-                scratch, self.sandbox, scope=scope, related_tests=(), python=sys.executable
+            validation = (
+                picked[1]
+                if picked is not None
+                else self._validate(draft, scratch, scripts_dir, scope)
             )
-            validation = validator.run(script)
             rewrites = phase.operation.op in ("edit", "modernize", "extract_helper")
             unchanged = rewrites and validation.ok and self._unchanged(scratch, before)
             if unchanged:
@@ -217,6 +223,63 @@ class FixRun:
         return PhaseOutcome(
             phase.id, phase.operation.summary(), False, attempts, last_error, draft=previous
         ), None
+
+    def _validate(
+        self, draft: Draft, scratch: Scratch, scripts_dir: Path, scope: set[str]
+    ) -> Validation:
+        """Run one phase script in the sandbox on the scratch copy, with the per-phase checks."""
+        script = scripts_dir / draft.script_name
+        script.write_text(draft.script, encoding="utf-8")
+        validator = Validator(
+            scratch, self.sandbox, scope=scope, related_tests=(), python=sys.executable
+        )
+        return validator.run(script)
+
+    def _pick_candidate(
+        self, phase: Phase, scratch: Scratch, drafter: Drafter, scripts_dir: Path, scope: set[str]
+    ) -> tuple[Draft, Validation] | None:
+        """Sample ``candidates`` drafts, validate each, keep the best on the scratch copy.
+
+        Ranked by checks passed, then StyleProfile score of the changed code, then the
+        smaller diff. Returns ``None`` when no candidate produced a usable slot.
+        """
+        before = {
+            rel: (scratch.root / rel).read_text(encoding="utf-8")
+            for rel in scratch.changed_paths()
+            if (scratch.root / rel).is_file()
+        }
+        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, str]]] = []
+        for k in range(self.options.candidates):
+            draft = drafter.draft(phase, self._files(scratch), sample=k)
+            if any(c.error for c in draft.calls):
+                self._remember_draft(draft, "invalid slot", None, 0, None)
+                continue
+            validation = self._validate(draft, scratch, scripts_dir, scope)
+            after = {
+                rel: (scratch.root / rel).read_text(encoding="utf-8")
+                for rel in scratch.changed_paths()
+                if (scratch.root / rel).is_file()
+            }
+            changed = [text for rel, text in after.items() if before.get(rel) != text]
+            style = (
+                sum(self.style.score(t) for t in changed) / len(changed)
+                if self.style is not None and changed
+                else 0.0
+            )
+            size = len(scratch.diff(sorted(after)))
+            ranked.append(((validation.passed_count, style, -size), k, draft, validation, after))
+            self._remember_draft(draft, f"candidate {k + 1}", validation, 0, None)
+            self._restore(scratch, before)
+        if not ranked:
+            return None
+        _, k, draft, validation, after = max(ranked, key=lambda r: (r[0], -r[1]))
+        self.progress(
+            f"candidate {k + 1} of {len(ranked)} ranked best "
+            f"({validation.passed_count} check(s) passed)"
+        )
+        for rel, text in after.items():
+            (scratch.root / rel).write_text(text, encoding="utf-8")
+        return draft, validation
 
     # -- the whole run -------------------------------------------------------------------
     def run(self, issue: str | None, spec_path: str | None) -> FixResult:

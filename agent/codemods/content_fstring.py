@@ -234,6 +234,23 @@ class FStringCommand(VisitorBasedCodemodCommand):
             return "unknown"
         return self.kind(assign.value, depth + 1)
 
+    def _plain_parameter(self, node: cst.BaseExpression) -> bool:
+        """A name that is a plain (not ``*args``) parameter, never reassigned, not tuple-typed."""
+        if not isinstance(node, cst.Name):
+            return False
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is None:
+            return False
+        assignments = list(scope[node.value])
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return False
+        param = assignments[0].node
+        if not isinstance(param, cst.Param) or param.star in ("*", "**"):
+            return False
+        annotation = _code(param.annotation.annotation) if param.annotation else ""
+        default = param.default
+        return "tuple" not in annotation.lower() and not isinstance(default, cst.Tuple)
+
     # -- arguments -------------------------------------------------------------------
     def arg(self, original: cst.BaseExpression, updated: cst.BaseExpression, order: int) -> Arg:
         code = _code(updated).strip()
@@ -344,6 +361,9 @@ class FStringCommand(VisitorBasedCodemodCommand):
                 out[key] = self.arg(old_el.value, new_el.value, i)
             return out
         single = self.arg(right, new_right, 0)
+        if single.kind == "unknown" and self._plain_parameter(right):
+            # A parameter that only a caller's bug would make a tuple: convert, as a human would.
+            single = Arg(single.code, "other", single.simple, single.atomic, single.order)
         if single.kind == "unknown":
             raise Unconvertible(f"`{single.code}` could hold a tuple (its type is not evident)")
         return [single]

@@ -421,7 +421,7 @@ FSTRING_CASES = [
     ("'<%s>' % name", "f'<{name}>'"),
     ("'%s' % d['k']", "'%s' % d['k']"),
     ("'%d' % a", "'%d' % a"),
-    ("'%s' % a", "'%s' % a"),
+    ("'%s' % a", "f'{a}'"),  # a plain parameter: only a caller's bug makes it a tuple
     ("'{} {!r} {x:>4}'.format(a, b, x=n)", "f'{a} {b!r} {n:>4}'"),
     ("'{0.real}{0.imag}{1[k]}'.format(a, d)", "f'{a.real}{a.imag}{d[\"k\"]}'"),
     ("'{}'.format(d['k'])", "f\"{d['k']}\""),
@@ -463,9 +463,11 @@ def test_fstring_only_in_target_function_and_reports_skips() -> None:
     result = run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod.g", {"idiom": "fstring"})
     out = applied(result)
     assert 'return "%s" % x' in out and 'return f"{y}!"' in out
+    src = 'def f(x):\n    x = g()\n    return "%s" % x\n\n\ndef g(y):\n    return "%s!" % (y,)\n'
+
     result = run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod", {"idiom": "fstring"})
     assert isinstance(result, Applied)
-    assert any("line 2: left" in n and "could hold a tuple" in n for n in result.notes)
+    assert any("line 3: left" in n and "could hold a tuple" in n for n in result.notes)
 
 
 def test_fstring_folds_textwrap_dedent_into_lines() -> None:
@@ -682,3 +684,17 @@ def test_boltons_lru_cache_on_camel2under_keeps_doctests(tmp_path: Path) -> None
     )
     assert out.split() == ["basic_parse_test", "1"]
     pytest_passes(root, "boltons/strutils.py", "tests/test_strutils.py")
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "def f(t=(1,)):\n    return '%s' % t\n",
+        "def f(t: tuple[int, ...]):\n    return '%s' % t\n",
+        "def f(*t):\n    return '%s' % t\n",
+    ],
+)
+def test_fstring_leaves_parameters_that_may_be_tuples(src: str) -> None:
+    result = run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod", {"idiom": "fstring"})
+    assert isinstance(result, Skipped)
+    assert "could hold a tuple" in result.reason

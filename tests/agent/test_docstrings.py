@@ -1,0 +1,35 @@
+from agent.docstrings import copies_issue, tidy_docstring
+
+ISSUE = (
+    "`mathutils.Bits` has a nice class docstring, but none of its conversion methods are "
+    "documented, so the API reference just lists bare names."
+)
+
+
+def test_repeated_sentences_are_dropped_and_prose_is_wrapped() -> None:
+    text = "Return the bits as hex. " + "The template is padded with zeros on the left. " * 4
+    out = tidy_docstring(text, width=40)
+    assert out.count("padded with zeros") == 1
+    assert out.startswith("Return the bits as hex.")
+    assert all(len(line) <= 40 for line in out.splitlines())
+
+
+def test_length_is_capped_at_a_sentence_boundary() -> None:
+    text = " ".join(f"Sentence number {i} says something new." for i in range(20))
+    out = tidy_docstring(text)
+    assert out.count("Sentence number") == 5
+    assert out.endswith("new.")
+
+
+def test_doctests_and_indented_blocks_are_kept_verbatim() -> None:
+    text = "Parse an int.\n\n>>> parse('1')\n1\n\nArgs:\n    s: the text, which is long enough to wrap if it were prose at all"
+    out = tidy_docstring(text, width=30)
+    assert ">>> parse('1')\n1" in out
+    assert "    s: the text, which is long enough to wrap if it were prose at all" in out
+
+
+def test_copying_the_issue_is_detected() -> None:
+    parrot = "Bits has a nice class docstring, but none of its conversion methods are documented."
+    assert copies_issue(parrot, ISSUE)
+    assert not copies_issue("Return the value as an int, most significant bit first.", ISSUE)
+    assert not copies_issue("Short.", "Short issue.")
