@@ -329,8 +329,16 @@ class Drafter:
     ) -> tuple[str, LLMCall]:
         node, _ = self.node_source(op.target, files)
         name = str(op.params.get("name") or op.target.rsplit(".", 1)[-1])
+        found = self.digest.find(op.target)
+        by_members = op.op == "edit" and bool(found) and found[0].kind == "class"
         what = {
-            "edit": f"the complete new version of `{name}` that resolves the issue",
+            "edit": (
+                f"only the methods of class `{name}` that must change or be added to resolve "
+                "the issue, each complete and unindented, without the `class` line; put any "
+                "new import or module-level line they need (such as a logger) first"
+                if by_members
+                else f"the complete new version of `{name}` that resolves the issue"
+            ),
             "add_method": f"the new method `{name}` (one def, indented as at module level)",
             "add_function": f"the new function `{name}`",
             "extract_helper": "the helper function and the rewritten functions that call it",
@@ -361,5 +369,5 @@ class Drafter:
         )
         raw, call = self._chat(role, messages, params)
         code = extract_code(raw)
-        problem = check_definition(code, "" if op.op == "extract_helper" else name)
+        problem = check_definition(code, "" if op.op == "extract_helper" or by_members else name)
         return code, LLMCall(**{**call.__dict__, "parsed": code, "error": problem})

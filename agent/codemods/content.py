@@ -21,6 +21,7 @@ import libcst as cst
 from agent.codemods import content_annotations, content_docstring, content_modernize
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
 from agent.codemods.content_imports import add_import_lines, bound_names, top_level_imports
+from agent.codemods.content_members import edit_members, members_source
 from agent.codemods.nodes import (
     Def,
     Located,
@@ -130,7 +131,12 @@ def edit(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Result:
     loc = locate(files, op.target)
     if isinstance(loc, Failed):
         return loc
-    return replace_definition(files, loc, slots.get("source"), import_lines(slots.get("imports")))
+    imports = import_lines(slots.get("imports"))
+    if isinstance(loc.node, cst.ClassDef):
+        members = members_source(slots.get("source"), loc.node.name.value)
+        if members is not None:
+            return edit_members(files, loc, members, imports)
+    return replace_definition(files, loc, slots.get("source"), imports)
 
 
 def _main_guard_index(body: Sequence[cst.BaseStatement]) -> int:
