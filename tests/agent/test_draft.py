@@ -66,7 +66,7 @@ class _Digest:
     """The two digest queries the drafter uses, over one file."""
 
     def __init__(self, path: str, line: int, end: int) -> None:
-        self.path, self.line, self.end_line = path, line, end
+        self.path, self.line, self.end_line, self.kind = path, line, end, "method"
 
     def find(self, name: str) -> list[_Digest]:
         return [self] if name.endswith("total") else []
