@@ -139,6 +139,41 @@ def check_definition(code: str, name: str) -> str | None:
     return None
 
 
+def drop_unused_imports(code: str) -> str:
+    """Remove top-level import statements none of whose names the code uses.
+
+    Small models often open a reply with imports they never use (``from typing import
+    List``); the lint check would reject the change for them.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    used |= {
+        n.value.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+    }
+    # names in string annotations count as used too
+    used |= {
+        w
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", n.value)
+    }
+    drop: set[int] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom) and stmt.end_lineno is not None:
+            names = {(a.asname or a.name).split(".")[0] for a in stmt.names}
+            if "*" not in names and not names & used:
+                drop |= set(range(stmt.lineno, stmt.end_lineno + 1))
+    if not drop:
+        return code
+    lines = code.splitlines()
+    return "\n".join(line for i, line in enumerate(lines, 1) if i not in drop).strip("\n")
+
+
 def needed_imports(code: str, module_source: str) -> list[str]:
     """Import lines for names the new code uses that the module neither defines nor imports."""
     try:
@@ -368,6 +403,6 @@ class Drafter:
             stop=("\n```\n",),
         )
         raw, call = self._chat(role, messages, params)
-        code = extract_code(raw)
+        code = drop_unused_imports(extract_code(raw))
         problem = check_definition(code, "" if op.op == "extract_helper" or by_members else name)
         return code, LLMCall(**{**call.__dict__, "parsed": code, "error": problem})

@@ -120,3 +120,12 @@ def test_real_model_writes_a_docstring(tmp_path: Path, default_llm) -> None:  # 
     draft = drafter.draft(phase, {"shop/cart.py": SOURCE})
     assert isinstance(draft.slots["docstring"], str) and draft.slots["docstring"].strip()
     assert draft.calls[0].completion_tokens > 0
+
+
+def test_unused_leading_imports_are_dropped_from_a_reply() -> None:
+    from agent.draft import drop_unused_imports
+
+    code = "from typing import List\nimport os, re\nimport json\n\ndef f(x: 'Sequence'):\n    return json.dumps(re.sub('a', 'b', x))"
+    out = drop_unused_imports(code)
+    assert "typing" not in out and "import os, re" in out and "import json" in out
+    assert drop_unused_imports("def f(:") == "def f(:"
