@@ -14,12 +14,14 @@ import json
 import pprint
 import re
 import sys
+import textwrap
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent import dunders
 from agent.docstrings import copies_issue, tidy_docstring
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
@@ -294,7 +296,17 @@ class Drafter:
             calls.extend(doc_calls)
             if text is not None:
                 slots["docstring"] = text
-        if "source" in needs:
+        templated = (
+            self._draft_dunder(op, files, feedback, sample, role)
+            if "source" in needs and op.op == "add_method"
+            else None
+        )
+        if templated is not None:
+            code, call = templated
+            calls.append(call)
+            if code:
+                slots["source"] = code
+        elif "source" in needs:
             code, call = self._draft_source(op, files, feedback, previous, sample, role)
             calls.append(call)
             slots["source"] = code
@@ -352,6 +364,57 @@ class Drafter:
                 Message("user", f"{problem}. Describe what the code of `{name}` does."),
             ]
         return text, calls
+
+    def _draft_dunder(
+        self,
+        op: Operation,
+        files: Mapping[str, str],
+        feedback: str | None,
+        sample: int,
+        role: str,
+    ) -> tuple[str | None, LLMCall] | None:
+        """``__repr__``/``__eq__``/``__hash__``: the model picks the attributes, a template writes it."""
+        method = str(op.params.get("name") or "")
+        if method not in dunders.TEMPLATED:
+            return None
+        node, _ = self.node_source(op.target, files)
+        choices = dunders.offered(method, dunders.instance_attributes(textwrap.dedent(node)))
+        if not choices:
+            return None
+        names = [a.name for a in choices]
+        purpose = {
+            "__repr__": "shown in the repr (leave out anything sensitive such as keys or "
+            "passwords, and internal caches)",
+            "__eq__": "that must be equal for two instances to be equal",
+            "__hash__": "hashed (the same ones equality compares)",
+        }[method]
+        messages = [
+            Message(
+                "system",
+                'You choose instance attributes. Reply with JSON: {"fields": [names]}, using '
+                "only the listed names.",
+            ),
+            Message(
+                "user",
+                f"Class:\n```python\n{node[:3000]}\n```\n\nRequest:\n{self.issue[:800]}\n\n"
+                f"Which of these attributes should be {purpose} in `{method}`? "
+                + ", ".join(names)
+                + (f"\n\nYour previous choice failed: {feedback}" if feedback else ""),
+            ),
+        ]
+        params = GenerationParams(
+            max_tokens=120, json_schema=dunders.fields_schema(names), seed=sample
+        )
+        raw, call = self._chat(role, messages, params)
+        try:
+            picked = [str(n) for n in json.loads(raw)["fields"] if n in names]
+        except (ValueError, KeyError, TypeError) as exc:
+            return None, LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
+        if not picked:
+            return None, LLMCall(**{**call.__dict__, "error": "no attribute was chosen"})
+        fields = [a for a in choices if a.name in picked]
+        code = dunders.render(method, fields).rstrip("\n")
+        return code, LLMCall(**{**call.__dict__, "parsed": {"fields": picked, "source": code}})
 
     def _draft_source(
         self,
