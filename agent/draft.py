@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import dunders
+from agent.codemods.content_namedtuple import namedtuple_fields
 from agent.docstrings import copies_issue, tidy_docstring
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
@@ -96,7 +97,9 @@ def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ..
         return ("docstring",)
     if op.op in ("edit", "add_method", "add_function", "extract_helper"):
         return ("source",)
-    if op.op == "modernize" and op.params.get("idiom") in ("pathlib", "typing_namedtuple"):
+    if op.op == "modernize" and op.params.get("idiom") == "typing_namedtuple":
+        return ("field_types",)
+    if op.op == "modernize" and op.params.get("idiom") == "pathlib":
         return ("source",)
     if op.op == "add_annotations" and not module_target:
         return ("source",)
@@ -296,6 +299,14 @@ class Drafter:
             calls.extend(doc_calls)
             if text is not None:
                 slots["docstring"] = text
+        if "field_types" in needs:
+            types, typed = self._draft_field_types(op, files, feedback, sample, role)
+            if typed is not None:
+                calls.append(typed)
+            if types is not None:
+                slots["field_types"] = types
+            elif typed is None:
+                needs = ("source",)  # not a literal namedtuple: the model rewrites the class
         templated = (
             self._draft_dunder(op, files, feedback, sample, role)
             if "source" in needs and op.op == "add_method"
@@ -364,6 +375,46 @@ class Drafter:
                 Message("user", f"{problem}. Describe what the code of `{name}` does."),
             ]
         return text, calls
+
+    def _draft_field_types(
+        self,
+        op: Operation,
+        files: Mapping[str, str],
+        feedback: str | None,
+        sample: int,
+        role: str,
+    ) -> tuple[dict[str, str] | None, LLMCall | None]:
+        """The ``field_types`` slot of a namedtuple: field → annotation, JSON-constrained."""
+        node, module = self.node_source(op.target, files)
+        fields = namedtuple_fields(module, op.target.rsplit(".", 1)[-1])
+        if not fields:
+            return None, None
+        schema = {
+            "type": "object",
+            "properties": {f: {"type": "string", "maxLength": 60} for f in fields},
+            "required": fields,
+        }
+        messages = [
+            Message(
+                "system",
+                "You give Python type annotations. Reply with JSON mapping each field name to "
+                "its annotation, such as int, str, float | None or list[str].",
+            ),
+            Message(
+                "user",
+                f"Code:\n```python\n{node[:2000]}\n```\n\nRequest:\n{self.issue[:1200]}\n\n"
+                f"Fields: {', '.join(fields)}. What is the type of each?"
+                + (f"\n\nYour previous answer failed: {feedback}" if feedback else ""),
+            ),
+        ]
+        params = GenerationParams(max_tokens=200, json_schema=schema, seed=sample)
+        raw, call = self._chat(role, messages, params)
+        try:
+            value = json.loads(raw)
+            types = {f: str(value[f]).strip() for f in fields}
+        except (ValueError, KeyError, TypeError) as exc:
+            return None, LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
+        return types, LLMCall(**{**call.__dict__, "parsed": types})
 
     def _draft_dunder(
         self,

@@ -36,6 +36,7 @@ from libcst.metadata import (
 
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped, apply_operation
 from agent.codemods.content_fstring import FStringCommand
+from agent.codemods.content_namedtuple import to_typing_namedtuple
 from agent.codemods.nodes import Located, finish, locate
 from planner.spec import Operation
 
@@ -151,10 +152,12 @@ def _run(
     return finish(files, loc.path, result.code, notes)
 
 
-@REGISTRY.register("modernize", slots=("source",))
+@REGISTRY.register("modernize", slots=("source", "field_types"))
 def modernize(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Result:
     """Apply one idiom upgrade to a module, class or function."""
     idiom = op.params.get("idiom")
+    if idiom == "typing_namedtuple" and "field_types" in slots:
+        return to_typing_namedtuple(files, op.target, slots["field_types"])
     if idiom in ("pathlib", "typing_namedtuple"):
         if not slots.get("source"):
             return Failed(
