@@ -293,6 +293,9 @@ class FixRun:
             plan = PhasePlanner(self.digest).plan(spec)
             result.spec, result.plan = spec, plan
             self._execute(spec, plan, result)
+        except Exception as exc:  # recorded below, then reported by the CLI
+            result.message = result.message or str(exc) or type(exc).__name__
+            raise
         finally:
             result.seconds = time.perf_counter() - start
             if not result.ok:
@@ -495,5 +498,6 @@ class FixRun:
                 "model_id": next((c.model_id for d in drafts.values() for c in d.calls), None),
                 "validation": validation.to_dict(),
                 "patch_set": str(patch.path),
+                "landed": result.landed,
             }
         )

@@ -53,6 +53,11 @@ fi
 say "installing autopatch and its dependencies"
 "${PIP[@]}" install -q --find-links "$WHEELS" -e ".[llm,ml,dev]"
 
+# llama.cpp's converters (PEFT adapter -> GGUF) for `autopatch finetune`: pip fetches the
+# pinned llama-cpp-python sdist (usually from its cache), only the scripts are extracted.
+say "extracting llama.cpp's GGUF converters into $CACHE/llama.cpp-$LLAMA_VERSION"
+"$VENV/bin/python" -m memory.lora_gguf install >/dev/null
+
 say "installing the embedded models into $CACHE/models"
 "$VENV/bin/autopatch" -q models install --all
 
