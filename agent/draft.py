@@ -8,12 +8,10 @@ right name). The LLM never writes LibCST plumbing.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
+import logging
 import pprint
-import re
-import sys
 import textwrap
 import time
 from collections.abc import Mapping
@@ -24,6 +22,14 @@ from typing import Any
 from agent import dunders
 from agent.codemods.content_namedtuple import namedtuple_fields
 from agent.docstrings import copies_issue, tidy_docstring
+from agent.draft_code import (
+    annotation_targets,
+    check_definition,
+    drop_unused_imports,
+    extract_code,
+    needed_imports,
+    unannotated,
+)
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
 from planner.phases import Phase
@@ -35,22 +41,7 @@ DOCSTRING_SCHEMA = {
     "required": ["docstring"],
     "additionalProperties": False,
 }
-_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
-# Names the model commonly uses without importing, and where they come from.
-KNOWN_IMPORTS = {
-    "Any": "from typing import Any",
-    "Optional": "from typing import Optional",
-    "Union": "from typing import Union",
-    "Callable": "from collections.abc import Callable",
-    "Iterable": "from collections.abc import Iterable",
-    "Iterator": "from collections.abc import Iterator",
-    "Mapping": "from collections.abc import Mapping",
-    "Sequence": "from collections.abc import Sequence",
-    "Path": "from pathlib import Path",
-    "timedelta": "from datetime import timedelta",
-    "datetime": "import datetime",
-    "NamedTuple": "from typing import NamedTuple",
-}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,8 +92,8 @@ def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ..
         return ("field_types",)
     if op.op == "modernize" and op.params.get("idiom") == "pathlib":
         return ("source",)
-    if op.op == "add_annotations" and not module_target:
-        return ("source",)
+    if op.op == "add_annotations":
+        return ("signatures",)
     return ()
 
 
@@ -120,98 +111,6 @@ def render_script(phase_id: str, op: Operation, slots: Mapping[str, Any]) -> str
         'if __name__ == "__main__":\n'
         "    sys.exit(main(OPERATION, SLOTS, sys.argv[1:]))\n"
     )
-
-
-def extract_code(text: str) -> str:
-    """The code of the first fenced block, or the whole reply when there is no fence."""
-    match = _FENCE.search(text)
-    return (match.group(1) if match else text).strip("\n")
-
-
-def check_definition(code: str, name: str) -> str | None:
-    """A problem with an LLM-written definition, or None when it is one def/class named ``name``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError as exc:
-        return f"the code does not parse: {exc.msg} at line {exc.lineno}"
-    defs = [
-        n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-    ]
-    if not defs:
-        return f"the reply holds no def or class; send the complete definition of `{name}`"
-    if name and not any(d.name == name for d in defs):
-        return f"the reply defines {', '.join(d.name for d in defs)}, not `{name}`"
-    return None
-
-
-def drop_unused_imports(code: str) -> str:
-    """Remove top-level import statements none of whose names the code uses.
-
-    Small models often open a reply with imports they never use (``from typing import
-    List``); the lint check would reject the change for them.
-    """
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    used |= {
-        n.value.id
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-    }
-    # names in string annotations count as used too
-    used |= {
-        w
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str)
-        for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", n.value)
-    }
-    drop: set[int] = set()
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Import | ast.ImportFrom) and stmt.end_lineno is not None:
-            names = {(a.asname or a.name).split(".")[0] for a in stmt.names}
-            if "*" not in names and not names & used:
-                drop |= set(range(stmt.lineno, stmt.end_lineno + 1))
-    if not drop:
-        return code
-    lines = code.splitlines()
-    return "\n".join(line for i, line in enumerate(lines, 1) if i not in drop).strip("\n")
-
-
-def needed_imports(code: str, module_source: str) -> list[str]:
-    """Import lines for names the new code uses that the module neither defines nor imports."""
-    try:
-        new, old = ast.parse(code), ast.parse(module_source)
-    except SyntaxError:
-        return []
-    bound = {
-        n.id for n in ast.walk(old) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    for node in ast.walk(old):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-    local = {
-        n.id for n in ast.walk(new) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    local |= {
-        a.arg
-        for n in ast.walk(new)
-        if isinstance(n, ast.arguments)
-        for a in (*n.args, *n.kwonlyargs)
-    }
-    used = {n.id for n in ast.walk(new) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    lines = []
-    for name in sorted(
-        used - bound - local - set(dir(__builtins__)) - set(sys.builtin_module_names)
-    ):
-        if name in KNOWN_IMPORTS:
-            lines.append(KNOWN_IMPORTS[name])
-        elif name in sys.stdlib_module_names:
-            lines.append(f"import {name}")
-    return lines
 
 
 class Drafter:
@@ -299,6 +198,10 @@ class Drafter:
             calls.extend(doc_calls)
             if text is not None:
                 slots["docstring"] = text
+        if "signatures" in needs:
+            sigs, sig_calls = self._draft_signatures(op, files, feedback, sample, role)
+            calls.extend(sig_calls)
+            slots["signatures"] = sigs
         if "field_types" in needs:
             types, typed = self._draft_field_types(op, files, feedback, sample, role)
             if typed is not None:
@@ -375,6 +278,57 @@ class Drafter:
                 Message("user", f"{problem}. Describe what the code of `{name}` does."),
             ]
         return text, calls
+
+    def _draft_signatures(
+        self,
+        op: Operation,
+        files: Mapping[str, str],
+        feedback: str | None,
+        sample: int,
+        role: str,
+    ) -> tuple[dict[str, dict[str, str]], list[LLMCall]]:
+        """One JSON-constrained call per function: {parameter: type, "return": type}."""
+        _, module = self.node_source(op.target, files)
+        module_name = self.digest.module_path(op.target) and op.target
+        sigs: dict[str, dict[str, str]] = {}
+        calls: list[LLMCall] = []
+        for qual, fn, code in annotation_targets(module, op.target, module_name):
+            params = unannotated(fn)
+            if not params:
+                continue
+            schema = {
+                "type": "object",
+                "properties": {k: {"type": "string", "maxLength": 80} for k in params},
+                "required": params,
+            }
+            messages = [
+                Message(
+                    "system",
+                    "You give Python type annotations. Reply with JSON mapping each parameter "
+                    'name and "return" to a truthful annotation that works at runtime: '
+                    "builtins, typing names (Any, Callable, Mapping, Iterable, Optional...) "
+                    "or the module's own classes.",
+                ),
+                Message(
+                    "user",
+                    f"```python\n{code[:1500]}\n```\n\nRequest:\n{self.issue[:600]}\n\n"
+                    f"Annotate `{fn.name}`: "
+                    + ", ".join(params)
+                    + (f"\n\nThe previous annotations failed: {feedback}" if feedback else ""),
+                ),
+            ]
+            gen = GenerationParams(max_tokens=160, json_schema=schema, seed=sample)
+            raw, call = self._chat(role, messages, gen)
+            try:
+                value = json.loads(raw)
+                sigs[qual] = {k: str(value[k]) for k in params}
+            except (ValueError, KeyError, TypeError) as exc:  # that function gets Any
+                call = LLMCall(**{**call.__dict__, "parsed": None})
+                log.info("annotations for %s unusable: %s", qual, exc)
+                calls.append(call)
+                continue
+            calls.append(LLMCall(**{**call.__dict__, "parsed": sigs[qual]}))
+        return sigs, calls
 
     def _draft_field_types(
         self,

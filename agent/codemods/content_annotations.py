@@ -28,6 +28,7 @@ import libcst as cst
 
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
 from agent.codemods.content_imports import add_import_lines, bound_names, top_level_imports
+from agent.codemods.content_signatures import apply_signatures
 from agent.codemods.nodes import (
     Found,
     Located,
@@ -363,12 +364,14 @@ def _suggest(name: str) -> str:
     return f"import for {name}"
 
 
-@REGISTRY.register("add_annotations", slots=("source", "sources", "imports"))
+@REGISTRY.register("add_annotations", slots=("signatures", "source", "sources", "imports"))
 def add_annotations(files: RepoFiles, op: Any, slots: Mapping[str, Any]) -> Result:
     """Transfer the LLM's annotations onto the target's defs (or annotate with Any)."""
     loc = locate(files, op.target)
     if isinstance(loc, Failed):
         return loc
+    if slots.get("signatures"):
+        return apply_signatures(files, loc, slots["signatures"])
     if not slots.get("source") and not slots.get("sources"):
         return _fallback(files, loc)
     pairs = _collect(loc, slots)
