@@ -298,7 +298,7 @@ class Drafter:
                 continue
             schema = {
                 "type": "object",
-                "properties": {k: {"type": "string", "maxLength": 80} for k in params},
+                "properties": {k: {"type": "string", "maxLength": 60} for k in params},
                 "required": params,
             }
             messages = [
@@ -317,7 +317,9 @@ class Drafter:
                     + (f"\n\nThe previous annotations failed: {feedback}" if feedback else ""),
                 ),
             ]
-            gen = GenerationParams(max_tokens=160, json_schema=schema, seed=sample)
+            gen = GenerationParams(
+                max_tokens=48 + 32 * len(params), json_schema=schema, seed=sample
+            )
             raw, call = self._chat(role, messages, gen)
             try:
                 value = json.loads(raw)
