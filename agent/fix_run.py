@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
+from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix import (
     FixOptions,
     FixResult,
@@ -154,6 +155,8 @@ class FixRun:
         budget = 1 + (self.options.max_repairs if drafter.slots_for(phase.operation) else 0)
         parent: str | None = None
         last_error = ""
+        examples = issue_examples(drafter.issue) if phase.operation.op == "edit" else []
+        baseline = run_examples(examples, scratch.root, self.python, self.sandbox)
         while attempts < budget:
             attempts += 1
             before = {
@@ -205,6 +208,19 @@ class FixRun:
                     "change the behaviour the issue describes"
                 )
                 parent = self._remember_draft(draft, "no change", validation, attempts, parent)
+                feedback, previous, last_error = message, draft, message
+                continue
+            outputs = (
+                run_examples(examples, scratch.root, self.python, self.sandbox)
+                if validation.ok and baseline is not None
+                else None
+            )
+            if outputs is not None and outputs == baseline:
+                message = unchanged_report(examples, outputs)
+                parent = self._remember_draft(
+                    draft, "no behaviour change", validation, attempts, parent
+                )
+                self._restore(scratch, before)
                 feedback, previous, last_error = message, draft, message
                 continue
             if validation.ok:
