@@ -103,7 +103,7 @@ def _is_method_like(fn: cst.FunctionDef) -> bool:
 class _Snippet:
     """The parsed ``source`` slot: imports and defs."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, original: str = "") -> None:
         try:
             module = cst.parse_module(textwrap.dedent(source).strip("\n") + "\n")
         except cst.ParserSyntaxError as exc:
@@ -116,6 +116,19 @@ class _Snippet:
         if classes and len(classes) == 1 and not _defs(body):
             body = [s for s in body if not isinstance(s, cst.ClassDef)] + list(classes[0].body.body)  # type: ignore[arg-type]
         self.imports = [s for s in body if is_import_line(s)]
+        # A class or constant repeated unchanged from the module is noise, not an edit.
+        same = {" ".join(line.split()) for line in original.splitlines()}
+
+        def repeated(stmt: cst.BaseStatement) -> bool:
+            code = cst.Module(body=[]).code_for_node(stmt)
+            lines = [" ".join(line.split()) for line in code.splitlines() if line.strip()]
+            return bool(lines) and all(line in same for line in lines)
+
+        body = [
+            s
+            for s in body
+            if isinstance(s, cst.FunctionDef) or is_import_line(s) or not repeated(s)
+        ]
         others = [
             s
             for s in body
@@ -381,7 +394,7 @@ def extract_helper(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) ->
         name = str(op.params.get("name") or "").strip() or None
         command = ExtractHelperCommand(
             CodemodContext(),
-            snippet=_Snippet(source),
+            snippet=_Snippet(source, text),
             functions=functions,
             helper=name,
             owner=owner,

@@ -915,3 +915,14 @@ def test_itsdangerous_move_and_extract_constants(tmp_path: Path) -> None:
         "from itsdangerous.encoding import _make_keys_list as b; assert a is b",
     )
     project_tests(root, python_bin)
+
+
+def test_extract_helper_ignores_code_repeated_unchanged_from_the_module(tmp_path: Path) -> None:
+    klass = 'class Keep(dict):\n    """Kept."""\n\n    x = 1\n'
+    files = repo(tmp_path, {"m.py": _d(DUPES) + "\n\n" + klass})
+    args = {"functions": ["load_user", "load_group"], "name": "_load"}
+    result = run(files, "extract_helper", "m", {"source": klass + "\n\n" + _d(SNIPPET)}, **args)
+    assert "def _load(path, key):" in applied(result)["m.py"]
+    changed = klass.replace("x = 1", "x = 2")
+    result = run(files, "extract_helper", "m", {"source": changed + "\n\n" + _d(SNIPPET)}, **args)
+    assert isinstance(result, Failed) and "class Keep(dict):" in result.error  # new code is refused
