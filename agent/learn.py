@@ -1,0 +1,346 @@
+"""``autopatch learn``: memory → datasets → LoRA → GGUF → evaluation → gated promotion.
+
+One loop: (a) when ``--every N`` is set, do nothing until N new successful runs
+arrived since the last completed loop; (b) export memory into datasets; (c) fine-tune
+a new llm version; (d) replay the same held-out LLM calls against the current model
+and the new one; (e) promote the new one only if the gate says it is better;
+(f) append a record to ``<data dir>/memory/training_runs.jsonl``. A failing step
+leaves a ``failed`` record naming the step, raises ``ValueError``, and never touches
+the active model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agent.config import AppConfig
+from agent.learn_check import SPEC_PARAMS, EditChecker, issue_spec_calls
+from cores.llm import create_llm
+from cores.protocols import LLM
+from cores.registry import ModelRegistry
+from memory.evaluate import EvalReport, evaluate, gate
+from memory.held_out import HeldOutCall, held_out_calls, round_robin, success_records
+from memory.store import now_utc
+from memory.training_runs import TrainingRun, TrainingRunLog
+from planner.spec_llm import to_operations
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+LLMFactory = Callable[[str], LLM]
+EXPORT_KINDS = ("sft", "repair", "spec", "style", "preference")
+SPEC_DEFAULTS = {"spec": SPEC_PARAMS}
+
+
+@dataclass(frozen=True)
+class LearnOptions:
+    """One learning loop.
+
+    Fields:
+      every: run only when this many new successful runs arrived since the last
+        completed loop (0: run now).
+      eval_limit: held-out LLM calls replayed per model.
+      promote: switch the active llm when the new version wins (off: evaluate only).
+      extra_memory: more memory folders to learn from (beside ``<data dir>/memory``).
+      min_rating / val_fraction / seed: the export's filter and train/validation split.
+      finetune: ``memory.finetune.FinetuneOptions`` fields (steps, lr, lora_r, …).
+      validate_edits: held-out edit calls per model whose output is re-rendered and
+        validated on a scratch copy (0: the validation pass rate is not measured).
+    """
+
+    every: int = 0
+    eval_limit: int = 24
+    promote: bool = True
+    extra_memory: tuple[Path, ...] = ()
+    min_rating: int = 4
+    val_fraction: float = 0.2
+    seed: int = 0
+    finetune: Mapping[str, Any] = field(default_factory=dict)
+    validate_edits: int = 4
+
+    def __post_init__(self) -> None:
+        if self.every < 0 or self.eval_limit < 1 or self.validate_edits < 0:
+            raise ValueError("every and validate_edits must be >= 0, eval_limit >= 1")
+
+
+@dataclass(frozen=True)
+class LearnOutcome:
+    """What one ``learn`` call did: ``not due``, ``promoted`` or ``kept`` (a failed loop
+    is recorded and raised as ``ValueError``)."""
+
+    status: str
+    message: str
+    new_runs: int
+    every: int
+    run: TrainingRun | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "new_runs": self.new_runs,
+            "every": self.every,
+            "training_run": self.run.to_dict() if self.run else None,
+        }
+
+    def report(self) -> str:
+        if self.run is None:
+            return self.message
+        run = self.run
+        lines = [f"learn {run.run_id}: {self.message}"]
+        for label, data in (("current", run.before), ("new", run.after)):
+            if data:
+                shown = ", ".join(
+                    f"{k} {'-' if v is None else f'{v:.2f}'}" for k, v in data["metrics"].items()
+                )
+                lines.append(f"  {label:>7} {data['model_id']}: {shown} ({data['calls']} calls)")
+        timings = ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items())
+        lines.append(f"  timings (s): {timings}")
+        if run.adapter_bytes:
+            lines.append(f"  adapter: {run.adapter_bytes / 1e6:.1f} MB")
+        return "\n".join(lines)
+
+
+class StepFailed(ValueError):
+    def __init__(self, step: str, error: str) -> None:
+        super().__init__(f"{step}: {error}")
+        self.step = step
+        self.error = error
+
+
+@contextmanager
+def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    except StepFailed:
+        raise
+    except ValueError as exc:  # an expected failure: its message says what to do
+        raise StepFailed(name, str(exc)) from exc
+    except Exception as exc:
+        raise StepFailed(name, f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        timings.setdefault(f"{name}_s", round(time.perf_counter() - start, 3))
+
+
+def successful_runs(memory_dirs: Sequence[Path]) -> int:
+    """Distinct successful run ids across the memory folders."""
+    return len(success_records(memory_dirs))
+
+
+def current_llm(config: AppConfig, registry: ModelRegistry) -> str:
+    """The llm in use: the configured name, or the registry's active one for ``default``."""
+    if config.llm.model_path:
+        return Path(config.llm.model_path).stem
+    if config.llm.model == "default" and config.llm.backend == "llama_cpp":
+        return registry.active_names().get("llm", "default")
+    return config.llm.model
+
+
+def validation_run_ids(manifest: Mapping[str, Any]) -> list[str]:
+    """The run ids the export held out for validation."""
+    splits = manifest.get("splits") or {}
+    return [str(r) for r in splits.get("validation") or ()]
+
+
+def _file_sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+class Loop:
+    """One learning loop; each step is one method, ``run`` strings them together."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        options: LearnOptions,
+        progress: Progress = log.info,
+        factory: LLMFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.progress = progress
+        self.registry = ModelRegistry(config.data_dir)
+        self.factory = factory or _default_factory(config, self.registry)
+        self.history = TrainingRunLog(config.data_dir)
+        self.memory_dirs = [config.data_dir / "memory", *options.extra_memory]
+        self.current = current_llm(config, self.registry)
+        self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.timings: dict[str, float] = {}
+        self.fields: dict[str, Any] = {
+            "run_id": self.run_id,
+            "started_utc": now_utc(),
+            "current_model": self.current,
+            "success_runs": successful_runs(self.memory_dirs),
+        }
+
+    def run(self) -> TrainingRun:
+        """export → finetune → judge; a failing step is recorded and raised as ValueError."""
+        try:
+            dataset, manifest = self.export()
+            candidate = self.finetune(dataset)
+            return self.judge(candidate, validation_run_ids(manifest))
+        except StepFailed as exc:
+            self.record("failed", failed_step=exc.step, error=exc.error)
+            raise ValueError(
+                f"learn failed at the {exc.step} step: {exc.error}; the active model "
+                f"{self.current} is unchanged (recorded in {self.history.path})"
+            ) from exc
+
+    def export(self) -> tuple[Path, dict[str, Any]]:
+        from memory.export import ExportOptions, export_datasets
+
+        out = self.config.data_dir / "datasets" / self.run_id
+        self.progress(f"exporting memory into {out}")
+        with _step("export", self.timings):
+            manifest = export_datasets(
+                self.memory_dirs,
+                out,
+                ExportOptions(
+                    kinds=EXPORT_KINDS,
+                    fmt="messages",
+                    min_rating=self.options.min_rating,
+                    val_fraction=self.options.val_fraction,
+                    seed=self.options.seed,
+                ),
+            )
+        kinds = manifest.get("kinds") or {}
+        self.fields.update(
+            dataset_dir=str(out),
+            dataset_hash=manifest.get("hash"),
+            manifest_sha256=_file_sha256(out / "manifest.json")
+            or hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest(),
+            examples={
+                k: {s: v.get(s, 0) for s in ("train", "validation")} for k, v in kinds.items()
+            },
+            held_out_runs=len(validation_run_ids(manifest)),
+        )
+        return out, manifest
+
+    def finetune(self, dataset: Path) -> str:
+        from memory.finetune import FinetuneOptions, finetune
+
+        settings = {"out_name": f"learn-{self.run_id}", **self.options.finetune}
+        with _step("finetune", self.timings):
+            result = finetune(
+                dataset,
+                self.registry,
+                FinetuneOptions(**settings),
+                work_root=self.config.data_dir / "training",
+                active_llm=self.current,
+                progress=self.progress,
+            )
+        for key, value in (result.timings or {}).items():
+            self.timings[key] = round(float(value), 3)
+        self.fields.update(candidate_model=result.name, adapter_bytes=result.adapter_bytes)
+        return str(result.name)
+
+    def judge(self, candidate: str, held_out: Sequence[str]) -> TrainingRun:
+        """Evaluate the current model and ``candidate`` on the held-out runs' calls, gate,
+        promote when better (and allowed), record."""
+        self.fields["candidate_model"] = candidate
+        with _step("evaluate", self.timings):
+            calls = self.held_out_calls(held_out)
+            checker = None
+            if self.options.validate_edits:
+                checker = EditChecker(
+                    self.config.repo, self.memory_dirs, calls, limit=self.options.validate_edits
+                )
+            before = self._evaluate(self.current, calls, checker)
+            after = self._evaluate(candidate, calls, checker)
+        verdict = gate(before, after)
+        promote = verdict.better and self.options.promote
+        if promote:
+            with _step("promote", self.timings):
+                self.registry.use(candidate)
+            message = f"promoted {candidate}: {verdict.reason}"
+        elif verdict.better:
+            message = (
+                f"{candidate} is better ({verdict.reason}) but --no-promote kept {self.current}"
+            )
+        else:
+            message = f"kept {self.current}; {candidate} not promoted: {verdict.reason}"
+        return self.record(
+            "promoted" if promote else "kept",
+            before=before.to_dict(),
+            after=after.to_dict(),
+            decision=message,
+        )
+
+    def held_out_calls(self, run_ids: Sequence[str]) -> list[HeldOutCall]:
+        """The recorded calls of the held-out runs, plus a spec prompt for each held-out
+        issue of this repository whose run made no spec call; ``eval_limit`` at most."""
+        recorded = held_out_calls(self.memory_dirs, run_ids, defaults=SPEC_DEFAULTS)
+        have_spec = {c.run_id for c in recorded if c.role == "spec"}
+        issues = issue_spec_calls(
+            self.config.repo,
+            self.config.data_dir / "index",
+            self.memory_dirs,
+            [r for r in run_ids if r not in have_spec],
+        )
+        return round_robin([*recorded, *issues], self.options.eval_limit)
+
+    def _evaluate(
+        self, name: str, calls: Sequence[HeldOutCall], checker: EditChecker | None
+    ) -> EvalReport:
+        self.progress(f"evaluating {name} on {len(calls)} held-out call(s)")
+        llm = self.factory(name)
+        try:
+            return evaluate(
+                llm,
+                calls,
+                spec_mapper=lambda v: [o.to_dict() for o in to_operations(dict(v), "")],
+                validate_edit=checker,
+                validation_note=checker.note if checker else "not measured: validate_edits is 0",
+                progress=self.progress,
+            )
+        finally:
+            llm.close()
+
+    def record(self, status: str, **extra: Any) -> TrainingRun:
+        run = TrainingRun(status=status, timings=dict(self.timings), **{**self.fields, **extra})
+        self.history.append(run)
+        return run
+
+
+def learn(
+    config: AppConfig,
+    options: LearnOptions,
+    progress: Progress = log.info,
+    *,
+    llm_factory: LLMFactory | None = None,
+) -> LearnOutcome:
+    """Run one learning loop (see the module docstring). ``llm_factory`` builds the llm of
+    a registry name (default: ``create_llm`` on the configured backend)."""
+    memory_dirs = [config.data_dir / "memory", *options.extra_memory]
+    last = TrainingRunLog(config.data_dir).last_completed()
+    new = successful_runs(memory_dirs) - (last.success_runs if last else 0)
+    if options.every and new < options.every:
+        message = f"not due: {new}/{options.every} new successful runs since the last loop"
+        return LearnOutcome("not due", message, new, options.every)
+    run = Loop(config, options, progress, llm_factory).run()
+    return LearnOutcome(run.status, run.decision, new, options.every, run)
+
+
+def _default_factory(config: AppConfig, registry: ModelRegistry) -> LLMFactory:
+    current = current_llm(config, registry)
+    as_configured = bool(
+        config.llm.model_path or config.llm.adapter_path or config.llm.backend != "llama_cpp"
+    )
+
+    def make(name: str) -> LLM:
+        if name == current and as_configured:
+            return create_llm(config.llm, registry)
+        llm = replace(config.llm, backend="llama_cpp", model=name, model_path=None)
+        return create_llm(replace(llm, adapter_path=None), registry)
+
+    return make
