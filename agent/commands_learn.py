@@ -151,6 +151,7 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace, config: AppConfig) -> int:
+    from cores.llm import resolve_model_name
     from cores.registry import ModelRegistry
     from memory.finetune import FinetuneOptions, finetune, finetune_t5
 
@@ -162,7 +163,7 @@ def cmd_finetune(args: argparse.Namespace, config: AppConfig) -> int:
         registry,
         options,
         work_root=config.data_dir / "training",
-        active_llm=config.llm.model,
+        active_llm=resolve_model_name(config.llm, registry),
         progress=info,
     )
     if args.json:

@@ -141,7 +141,7 @@ def current_llm(config: AppConfig, registry: ModelRegistry) -> str:
     """The llm in use: the configured name, or the registry's active one for ``default``."""
     if config.llm.model_path:
         return Path(config.llm.model_path).stem
-    if config.llm.model == "default" and config.llm.backend == "llama_cpp":
+    if config.llm.model == "active" and config.llm.backend == "llama_cpp":
         return registry.active_names().get("llm", "default")
     return config.llm.model
 

@@ -29,6 +29,15 @@ def backend_class(name: str) -> type:
     return getattr(importlib.import_module(module), attr)
 
 
+def resolve_model_name(config: LLMConfig, registry: ModelRegistry | None) -> str:
+    """The registry name ``config.model`` stands for (``active`` → the active llm)."""
+    if config.model != "active":
+        return config.model
+    if config.backend != "llama_cpp" or registry is None:
+        return "default"
+    return registry.active("llm").name
+
+
 def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
     """Build the configured LLM; a registry resolves model names to verified files."""
     cls = backend_class(config.backend)
@@ -37,7 +46,7 @@ def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
     if config.backend == "openai":
         return cls(
             config.base_url,
-            config.model,
+            resolve_model_name(config, None),
             api_key=config.api_key,
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
@@ -50,7 +59,7 @@ def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
     else:
         if registry is None:
             raise ValueError("a model registry is needed to resolve model names")
-        entry = registry.get(config.model)
+        entry = registry.get(resolve_model_name(config, registry))
         if entry.kind != "llm":
             raise UnknownBackendError(f"model {entry.name!r} is a {entry.kind} model, not an LLM")
         path = entry.resolved_path()

@@ -103,7 +103,9 @@ class LLMConfig:
       backend: ``llama_cpp`` (in-process GGUF), ``openai`` (any OpenAI-compatible
         HTTP server) or ``scripted`` (canned replies, for tests and demos).
       model: a registry entry name (``default``, ``quality``, ``fast``, a fine-tuned
-        version) or, for ``openai``, the server-side model name.
+        version), ``active`` (the registry's active llm: ``default`` until ``autopatch
+        models use NAME`` or a promotion by ``autopatch learn`` changes it) or, for
+        ``openai``, the server-side model name.
       model_path: explicit GGUF path; overrides the registry entry's file.
       adapter_path: optional LoRA adapter in GGUF form (llama_cpp only).
       n_ctx: context window in tokens.
@@ -115,7 +117,7 @@ class LLMConfig:
     """
 
     backend: str = "llama_cpp"
-    model: str = "default"
+    model: str = "active"
     model_path: str | None = None
     adapter_path: str | None = None
     n_ctx: int = 8192

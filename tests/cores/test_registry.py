@@ -60,3 +60,19 @@ def test_create_llm_resolves_registry_name(tmp_path: Path) -> None:
         assert llm.chat("Say hi.").text
     finally:
         llm.close()
+
+
+def test_the_active_llm_is_what_a_default_config_loads(tmp_path, fast_gguf) -> None:  # type: ignore[no-untyped-def]
+    from cores.llm import create_llm, resolve_model_name
+    from cores.types import LLMConfig
+
+    registry = ModelRegistry(tmp_path)
+    assert resolve_model_name(LLMConfig(), registry) == "default"
+    registry.use("fast")
+    assert resolve_model_name(LLMConfig(), registry) == "fast"
+    assert resolve_model_name(LLMConfig(model="default"), registry) == "default"
+    llm = create_llm(LLMConfig(n_ctx=512), registry)
+    try:
+        assert llm.model_id.startswith("fast@")
+    finally:
+        llm.close()
