@@ -11,7 +11,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUTOPATCH_DATA_DIR", raising=False)
     cfg = load_config(tmp_path)
     assert cfg.data_dir == tmp_path.resolve() / ".agent_data"
-    assert cfg.llm.backend == "llama_cpp" and cfg.llm.model == "default"
+    assert cfg.llm.backend == "llama_cpp" and cfg.llm.model == "active"
     assert cfg.sources == ()
 
 
