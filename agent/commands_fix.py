@@ -36,7 +36,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--force", action="store_true", help="touch files even if they have uncommitted changes"
     )
     p.add_argument(
-        "--full-tests", action="store_true", help="also run the project's whole test suite"
+        "--full-tests",
+        nargs="?",
+        const="always",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="the whole pytest suite after the related tests: auto (default; pre-existing "
+        "failures ignored, skipped if slower than the sandbox limit), always, never",
     )
     p.add_argument(
         "--max-repairs", type=int, default=3, help="LLM repair attempts per phase (default 3)"

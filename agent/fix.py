@@ -34,7 +34,9 @@ class FixOptions:
 
     Fields:
       apply / commit / branch / force: where the validated change lands (nothing by default).
-      full_tests: also run the project's whole test command after the related tests.
+      full_tests: the project's whole pytest suite after the related tests: ``auto`` (a
+        failure counts only if the test passes without the change; a suite slower than the
+        sandbox limit is skipped), ``always`` (slow suites fail), ``never``.
       max_repairs: LLM repair attempts per phase after the first draft.
       candidates: drafts sampled per LLM phase (first at temperature 0, the rest at 0.7),
         ranked by checks passed, StyleProfile score, then diff size; 1 = no sampling.
@@ -46,7 +48,7 @@ class FixOptions:
     commit: bool = False
     branch: str | None = None
     force: bool = False
-    full_tests: bool = False
+    full_tests: str = "auto"
     max_repairs: int = 3
     spec_llm: str = "auto"
     candidates: int = 1

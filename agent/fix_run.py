@@ -24,6 +24,7 @@ from agent.fix import (
     new_run_id,
     summary_markdown,
 )
+from agent.full_suite import failing_on, full_suite_check
 from agent.sandbox import Sandbox, Scratch
 from agent.validate import Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
@@ -413,6 +414,35 @@ class FixRun:
     def _final_validation(
         self, scratch: Scratch, plan: Plan, changed: set[str], scope: set[str]
     ) -> Validation:
+        """The checks on the final tree, the related tests, then the full suite (baseline-aware)."""
+        validation = self._related_validation(scratch, plan, changed, scope)
+        if not validation.ok:
+            return validation
+        check = full_suite_check(
+            self.sandbox,
+            scratch.root,
+            self.python,
+            detect_test_command(self.repo),
+            self.options.full_tests,
+            self._failing_pristine,
+        )
+        if check is None:
+            return validation
+        self.progress(f"full test suite: {check.message.splitlines()[0]}")
+        return Validation.of([*validation.checks, check])
+
+    def _failing_pristine(self, ids: list[str]) -> set[str]:
+        """Which of these test ids fail on the untouched repository."""
+        todo = [i for i in ids if i not in self._baseline]
+        if todo:
+            with Scratch(self.repo) as pristine:
+                failing = failing_on(self.sandbox, pristine.root, self.python, todo)
+            self._baseline.update({i: i not in failing for i in todo})
+        return {i for i in ids if not self._baseline[i]}
+
+    def _related_validation(
+        self, scratch: Scratch, plan: Plan, changed: set[str], scope: set[str]
+    ) -> Validation:
         related = sorted(
             t
             for t in set(plan.related_tests) | set(select_related_tests(self.digest, changed))
@@ -430,7 +460,7 @@ class FixRun:
             test_command=detect_test_command(self.repo),
             python=self.python,
         )
-        validation = validator.validate(changed, full_tests=self.options.full_tests)
+        validation = validator.validate(changed)
         failure = validation.failure
         if failure is not None and failure.name == "related_tests":
             broken = self._failing_before(related)
@@ -440,7 +470,7 @@ class FixRun:
                     + ", ".join(sorted(broken))
                 )
                 self._broken_before |= broken
-                return self._final_validation(scratch, plan, changed, scope)
+                return self._related_validation(scratch, plan, changed, scope)
         return validation
 
     def _failing_before(self, tests: list[str]) -> set[str]:

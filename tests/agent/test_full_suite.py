@@ -1,0 +1,53 @@
+"""`fix` runs the whole pytest suite after the related tests, against a baseline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from agent.full_suite import failing_ids
+from tests.agent.test_fix_cli import GIT_ENV, fix, shop, snapshot  # noqa: F401  (fixture)
+
+RENAME = "Rename `calc_total` to `compute_total` everywhere."
+
+
+def commit(repo: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (repo / rel).write_text(text)
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "tests"], check=True, env=env)
+
+
+def test_failing_ids_come_from_the_short_summary() -> None:
+    out = "x\nFAILED tests/a.py::test_one - assert 1\nERROR tests/b.py - ImportError\n1 failed"
+    assert failing_ids(out) == {"tests/a.py::test_one", "tests/b.py"}
+
+
+def test_a_test_the_import_graph_cannot_see_still_blocks_the_change(shop: Path) -> None:  # noqa: F811
+    commit(
+        shop,
+        {
+            # reaches the code through a subprocess: not an import-graph neighbour
+            "tests/test_via_subprocess.py": "import subprocess, sys\n\n\ndef test_cli():\n"
+            "    subprocess.run([sys.executable, '-c', 'from shop.cart import calc_total'], check=True)\n",
+            # already broken before the change: must not block it
+            "tests/test_env.py": "def test_env():\n    assert False, 'needs a service'\n",
+        },
+    )
+    before = snapshot(shop)
+    out = fix(shop, RENAME, "--apply")
+    assert out.returncode == 1, out.stderr
+    assert "tests/test_via_subprocess.py::test_cli" in out.stderr
+    assert "test_env" not in out.stderr.split("fail because of the change")[-1].split("\n")[0]
+    assert snapshot(shop) == before
+    out = fix(shop, RENAME, "--apply", "--full-tests", "never")
+    assert out.returncode == 0, out.stderr
+
+
+def test_pre_existing_failures_are_ignored(shop: Path) -> None:  # noqa: F811
+    commit(shop, {"tests/test_env.py": "def test_env():\n    assert False, 'needs a service'\n"})
+    out = fix(shop, RENAME, "--apply")
+    assert out.returncode == 0, out.stderr
+    assert "1 test(s) that fail without the change too" in out.stderr
