@@ -15,7 +15,7 @@ import pprint
 import textwrap
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,15 @@ class Draft:
     @property
     def script_hash(self) -> str:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
+
+
+def string_fields_schema(names: list[str], max_length: int = 60) -> dict[str, Any]:
+    """A JSON schema: an object with one short string per name, all required."""
+    return {
+        "type": "object",
+        "properties": {n: {"type": "string", "maxLength": max_length} for n in names},
+        "required": list(names),
+    }
 
 
 def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ...]:
@@ -231,47 +240,58 @@ class Drafter:
         script = render_script(phase.id, op, slots)
         return Draft(phase.id, op, slots, f"{phase.id}.py", script, tuple(calls))
 
-    def _draft_docstring(
+    def _ask_json(
         self,
-        op: Operation,
-        files: Mapping[str, str],
-        feedback: str | None,
-        sample: int,
         role: str,
+        messages: list[Message],
+        schema: Mapping[str, Any],
+        max_tokens: int,
+        sample: int,
+    ) -> tuple[Any, str, LLMCall]:
+        """One JSON-schema constrained call: (decoded value or None, raw text, the call)."""
+        params = GenerationParams(max_tokens=max_tokens, json_schema=dict(schema), seed=sample)
+        raw, call = self._chat(role, messages, params)
+        try:
+            return json.loads(raw), raw, call
+        except ValueError as exc:
+            return None, raw, replace(call, error=f"unusable JSON: {exc}")
+
+    @staticmethod
+    def _ask(system: str, user: str, feedback: str | None, label: str) -> list[Message]:
+        return [
+            Message("system", system),
+            Message("user", user + (f"\n\n{label} failed: {feedback}" if feedback else "")),
+        ]
+
+    def _draft_docstring(
+        self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
     ) -> tuple[str | None, list[LLMCall]]:
         """The docstring slot: JSON-constrained text, tidied; one re-ask if it parrots the issue."""
         node, _ = self.node_source(op.target, files)
         name = op.target.rsplit(".", 1)[-1]
-        messages = [
-            Message(
-                "system",
-                'You write Python docstrings. Reply with JSON: {"docstring": text}. '
-                "The text is the docstring body only, no quotes: a one-line summary of what the "
-                "code below does, returns or accepts, then at most three short sentences. "
-                "Describe the code, do not repeat the request. " + self._style_hint(),
-            ),
-            Message(
-                "user",
-                f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
-                f"Request (context only):\n{self.issue[:600]}\n\nWrite the docstring of `{name}`."
-                + (f"\n\nYour previous docstring failed: {feedback}" if feedback else ""),
-            ),
-        ]
-        params = GenerationParams(max_tokens=300, json_schema=DOCSTRING_SCHEMA, seed=sample)
+        messages = self._ask(
+            'You write Python docstrings. Reply with JSON: {"docstring": text}. '
+            "The text is the docstring body only, no quotes: a one-line summary of what the "
+            "code below does, returns or accepts, then at most three short sentences. "
+            "Describe the code, do not repeat the request. " + self._style_hint(),
+            f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
+            f"Request (context only):\n{self.issue[:600]}\n\nWrite the docstring of `{name}`.",
+            feedback,
+            "Your previous docstring",
+        )
         calls: list[LLMCall] = []
         text: str | None = None
         for _ in range(2):
-            raw, call = self._chat(role, messages, params)
-            try:
-                text = tidy_docstring(str(json.loads(raw)["docstring"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                calls.append(LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"}))
+            value, raw, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
+            if not isinstance(value, dict) or not isinstance(value.get("docstring"), str):
+                calls.append(replace(call, error=call.error or "no `docstring` string"))
                 return None, calls
+            text = tidy_docstring(value["docstring"])
             if not copies_issue(text, self.issue):
-                calls.append(LLMCall(**{**call.__dict__, "parsed": text}))
+                calls.append(replace(call, parsed=text))
                 return text, calls
             problem = f"the docstring repeats the request instead of describing `{name}`"
-            calls.append(LLMCall(**{**call.__dict__, "parsed": text, "error": problem}))
+            calls.append(replace(call, parsed=text, error=problem))
             messages = [
                 *messages,
                 Message("assistant", raw),
@@ -280,12 +300,7 @@ class Drafter:
         return text, calls
 
     def _draft_signatures(
-        self,
-        op: Operation,
-        files: Mapping[str, str],
-        feedback: str | None,
-        sample: int,
-        role: str,
+        self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
     ) -> tuple[dict[str, dict[str, str]], list[LLMCall]]:
         """One JSON-constrained call per function: {parameter: type, "return": type}."""
         _, module = self.node_source(op.target, files)
@@ -296,89 +311,50 @@ class Drafter:
             params = unannotated(fn)
             if not params:
                 continue
-            schema = {
-                "type": "object",
-                "properties": {k: {"type": "string", "maxLength": 60} for k in params},
-                "required": params,
-            }
-            messages = [
-                Message(
-                    "system",
-                    "You give Python type annotations. Reply with JSON mapping each parameter "
-                    'name and "return" to a truthful annotation that works at runtime: '
-                    "builtins, typing names (Any, Callable, Mapping, Iterable, Optional...) "
-                    "or the module's own classes.",
-                ),
-                Message(
-                    "user",
-                    f"```python\n{code[:1500]}\n```\n\nRequest:\n{self.issue[:600]}\n\n"
-                    f"Annotate `{fn.name}`: "
-                    + ", ".join(params)
-                    + (f"\n\nThe previous annotations failed: {feedback}" if feedback else ""),
-                ),
-            ]
-            gen = GenerationParams(
-                max_tokens=48 + 32 * len(params), json_schema=schema, seed=sample
+            messages = self._ask(
+                "You give Python type annotations. Reply with JSON mapping each parameter "
+                'name and "return" to a truthful annotation that works at runtime: '
+                "builtins, typing names (Any, Callable, Mapping, Iterable, Optional...) "
+                "or the module's own classes.",
+                f"```python\n{code[:1500]}\n```\n\nRequest:\n{self.issue[:600]}\n\n"
+                f"Annotate `{fn.name}`: " + ", ".join(params),
+                feedback,
+                "The previous annotations",
             )
-            raw, call = self._chat(role, messages, gen)
-            try:
-                value = json.loads(raw)
+            schema = string_fields_schema(params)
+            value, _, call = self._ask_json(role, messages, schema, 48 + 32 * len(params), sample)
+            if isinstance(value, dict) and all(k in value for k in params):
                 sigs[qual] = {k: str(value[k]) for k in params}
-            except (ValueError, KeyError, TypeError) as exc:  # that function gets Any
-                call = LLMCall(**{**call.__dict__, "parsed": None})
-                log.info("annotations for %s unusable: %s", qual, exc)
-                calls.append(call)
-                continue
-            calls.append(LLMCall(**{**call.__dict__, "parsed": sigs[qual]}))
+                calls.append(replace(call, parsed=sigs[qual]))
+            else:  # that function gets Any; not an error that needs a repair
+                log.info("annotations for %s unusable: %s", qual, call.error)
+                calls.append(replace(call, error=None))
         return sigs, calls
 
     def _draft_field_types(
-        self,
-        op: Operation,
-        files: Mapping[str, str],
-        feedback: str | None,
-        sample: int,
-        role: str,
+        self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
     ) -> tuple[dict[str, str] | None, LLMCall | None]:
         """The ``field_types`` slot of a namedtuple: field → annotation, JSON-constrained."""
         node, module = self.node_source(op.target, files)
         fields = namedtuple_fields(module, op.target.rsplit(".", 1)[-1])
         if not fields:
             return None, None
-        schema = {
-            "type": "object",
-            "properties": {f: {"type": "string", "maxLength": 60} for f in fields},
-            "required": fields,
-        }
-        messages = [
-            Message(
-                "system",
-                "You give Python type annotations. Reply with JSON mapping each field name to "
-                "its annotation, such as int, str, float | None or list[str].",
-            ),
-            Message(
-                "user",
-                f"Code:\n```python\n{node[:2000]}\n```\n\nRequest:\n{self.issue[:1200]}\n\n"
-                f"Fields: {', '.join(fields)}. What is the type of each?"
-                + (f"\n\nYour previous answer failed: {feedback}" if feedback else ""),
-            ),
-        ]
-        params = GenerationParams(max_tokens=200, json_schema=schema, seed=sample)
-        raw, call = self._chat(role, messages, params)
-        try:
-            value = json.loads(raw)
-            types = {f: str(value[f]).strip() for f in fields}
-        except (ValueError, KeyError, TypeError) as exc:
-            return None, LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
-        return types, LLMCall(**{**call.__dict__, "parsed": types})
+        messages = self._ask(
+            "You give Python type annotations. Reply with JSON mapping each field name to "
+            "its annotation, such as int, str, float | None or list[str].",
+            f"Code:\n```python\n{node[:2000]}\n```\n\nRequest:\n{self.issue[:1200]}\n\n"
+            f"Fields: {', '.join(fields)}. What is the type of each?",
+            feedback,
+            "Your previous answer",
+        )
+        value, _, call = self._ask_json(role, messages, string_fields_schema(fields), 200, sample)
+        if not isinstance(value, dict) or not all(f in value for f in fields):
+            return None, replace(call, error=call.error or "a field is missing")
+        types = {f: str(value[f]).strip() for f in fields}
+        return types, replace(call, parsed=types)
 
     def _draft_dunder(
-        self,
-        op: Operation,
-        files: Mapping[str, str],
-        feedback: str | None,
-        sample: int,
-        role: str,
+        self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
     ) -> tuple[str | None, LLMCall] | None:
         """``__repr__``/``__eq__``/``__hash__``: the model picks the attributes, a template writes it."""
         method = str(op.params.get("name") or "")
@@ -389,39 +365,22 @@ class Drafter:
         if not choices:
             return None
         names = [a.name for a in choices]
-        purpose = {
-            "__repr__": "shown in the repr (leave out anything sensitive such as keys or "
-            "passwords, and internal caches)",
-            "__eq__": "that must be equal for two instances to be equal",
-            "__hash__": "hashed (the same ones equality compares)",
-        }[method]
-        messages = [
-            Message(
-                "system",
-                'You choose instance attributes. Reply with JSON: {"fields": [names]}, using '
-                "only the listed names.",
-            ),
-            Message(
-                "user",
-                f"Class:\n```python\n{node[:3000]}\n```\n\nRequest:\n{self.issue[:800]}\n\n"
-                f"Which of these attributes should be {purpose} in `{method}`? "
-                + ", ".join(names)
-                + (f"\n\nYour previous choice failed: {feedback}" if feedback else ""),
-            ),
-        ]
-        params = GenerationParams(
-            max_tokens=120, json_schema=dunders.fields_schema(names), seed=sample
+        messages = self._ask(
+            'You choose instance attributes. Reply with JSON: {"fields": [names]}, using '
+            "only the listed names.",
+            f"Class:\n```python\n{node[:3000]}\n```\n\nRequest:\n{self.issue[:800]}\n\n"
+            f"Which of these attributes should be {dunders.PURPOSE[method]} in `{method}`? "
+            + ", ".join(names),
+            feedback,
+            "Your previous choice",
         )
-        raw, call = self._chat(role, messages, params)
-        try:
-            picked = [str(n) for n in json.loads(raw)["fields"] if n in names]
-        except (ValueError, KeyError, TypeError) as exc:
-            return None, LLMCall(**{**call.__dict__, "error": f"unusable JSON: {exc}"})
+        value, _, call = self._ask_json(role, messages, dunders.fields_schema(names), 120, sample)
+        picked = value.get("fields") if isinstance(value, dict) else None
+        picked = [str(n) for n in picked if n in names] if isinstance(picked, list) else []
         if not picked:
-            return None, LLMCall(**{**call.__dict__, "error": "no attribute was chosen"})
-        fields = [a for a in choices if a.name in picked]
-        code = dunders.render(method, fields).rstrip("\n")
-        return code, LLMCall(**{**call.__dict__, "parsed": {"fields": picked, "source": code}})
+            return None, replace(call, error=call.error or "no attribute was chosen")
+        code = dunders.render(method, [a for a in choices if a.name in picked]).rstrip("\n")
+        return code, replace(call, parsed={"fields": picked, "source": code})
 
     def _draft_source(
         self,
@@ -475,4 +434,4 @@ class Drafter:
         raw, call = self._chat(role, messages, params)
         code = drop_unused_imports(extract_code(raw))
         problem = check_definition(code, "" if op.op == "extract_helper" or by_members else name)
-        return code, LLMCall(**{**call.__dict__, "parsed": code, "error": problem})
+        return code, replace(call, parsed=code, error=problem)

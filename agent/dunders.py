@@ -17,6 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 TEMPLATED = ("__repr__", "__eq__", "__hash__")
+PURPOSE = {
+    "__repr__": "shown in the repr (leave out anything sensitive such as keys or passwords, "
+    "and internal caches)",
+    "__eq__": "that must be equal for two instances to be equal",
+    "__hash__": "hashed (the same ones equality compares)",
+}
 SENSITIVE = re.compile(r"secret|passw|token|credential|private|api_?key|(^|_)keys?$", re.I)
 
 
