@@ -149,6 +149,7 @@ def normalize_issue(
                     "raw_output": run.candidate.raw,
                     "parsed": [o.to_dict() for o in run.candidate.operations],
                     "model_id": run.candidate.meta.get("model_id"),
+                    "params": run.candidate.meta.get("params"),
                     "prompt_tokens": run.candidate.meta.get("prompt_tokens"),
                     "completion_tokens": run.candidate.meta.get("completion_tokens"),
                     "latency_s": run.candidate.meta.get("latency_s"),

@@ -168,6 +168,7 @@ class LLMNormalizer:
             "model_id": out.model_id,
             "latency_s": out.latency_s,
             "messages": [m.to_dict() for m in messages],
+            "params": params.to_dict(),
             "prompt_tokens": out.prompt_tokens,
             "completion_tokens": out.completion_tokens,
         }
