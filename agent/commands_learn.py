@@ -102,6 +102,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument(
         "--eval-limit", type=int, default=24, help="held-out LLM calls replayed per model"
     )
+    p.add_argument(
+        "--validate-edits",
+        type=int,
+        default=4,
+        metavar="N",
+        help="held-out edit answers re-validated per model (checks + related tests; default 4)",
+    )
     p.add_argument("--no-promote", action="store_true", help="evaluate but never switch models")
     _export_options(p)
     _finetune_options(p)
@@ -187,6 +194,7 @@ def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
             val_fraction=args.val_fraction,
             seed=args.seed,
             finetune=_finetune_settings(args),
+            validate_edits=args.validate_edits,
         ),
         progress=info,
     )
