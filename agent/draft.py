@@ -58,6 +58,7 @@ class LLMCall:
     completion_tokens: int
     latency_s: float
     error: str | None = None
+    finish_reason: str = "stop"  # "length" when the reply hit max_tokens
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -183,6 +184,7 @@ class Drafter:
             out.prompt_tokens,
             out.completion_tokens,
             time.perf_counter() - start,
+            finish_reason=(out.finish_reasons or ("stop",))[0],
         )
         return out.text, call
 
@@ -252,7 +254,7 @@ class Drafter:
         params = GenerationParams(max_tokens=max_tokens, json_schema=dict(schema), seed=sample)
         raw, call = self._chat(role, messages, params)
         try:
-            return json.loads(raw), raw, call
+            return json.loads(raw, strict=False), raw, call  # raw newlines in strings are fine
         except ValueError as exc:
             return None, raw, replace(call, error=f"unusable JSON: {exc}")
 
@@ -434,4 +436,9 @@ class Drafter:
         raw, call = self._chat(role, messages, params)
         code = drop_unused_imports(extract_code(raw))
         problem = check_definition(code, "" if op.op == "extract_helper" or by_members else name)
+        if problem and call.finish_reason == "length":
+            problem = (
+                f"the reply was cut off at the {self.max_tokens}-token limit ({problem}); send "
+                "less code: only the definitions that change, without unchanged parts"
+            )
         return code, replace(call, parsed=code, error=problem)
