@@ -25,6 +25,7 @@ from agent.docstrings import copies_issue, tidy_docstring
 from agent.draft_code import (
     annotation_targets,
     check_definition,
+    current_span,
     drop_unused_imports,
     extract_code,
     needed_imports,
@@ -150,7 +151,10 @@ class Drafter:
             d = defs[0]
             text = files.get(d.path, "")
             lines = text.splitlines()
-            return "\n".join(lines[d.line - 1 : d.end_line]), text
+            # Earlier phases may have moved the node: find it in the current text first.
+            span = current_span(text, qualname, getattr(d, "module", ""))
+            start, end = span if span else (d.line, d.end_line)
+            return "\n".join(lines[start - 1 : end]), text
         path = self.digest.module_path(qualname)
         text = files.get(path or "", "")
         return text[:4000], text

@@ -181,3 +181,31 @@ def needed_imports(code: str, module_source: str) -> list[str]:
         elif name in sys.stdlib_module_names:
             lines.append(f"import {name}")
     return lines
+
+
+def current_span(source: str, qualname: str, module: str) -> tuple[int, int] | None:
+    """(first, last) line of def/class ``qualname`` in ``source`` (decorators included)."""
+    if not module or not qualname.startswith(module + "."):
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    body: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for name in qualname[len(module) + 1 :].split("."):
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and n.name == name
+            ),
+            None,
+        )
+        if node is None:
+            return None
+        body = node.body
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first, node.end_lineno or node.lineno

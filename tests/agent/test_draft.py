@@ -129,3 +129,12 @@ def test_unused_leading_imports_are_dropped_from_a_reply() -> None:
     out = drop_unused_imports(code)
     assert "typing" not in out and "import os, re" in out and "import json" in out
     assert drop_unused_imports("def f(:") == "def f(:"
+
+
+def test_node_source_follows_the_node_after_earlier_phases_moved_it() -> None:
+    from agent.draft_code import current_span
+
+    src = 'class Bits:\n    def as_list(self):\n        """Added by phase 1."""\n        return []\n\n    @staticmethod\n    def as_hex(x):\n        return hex(x)\n'
+    assert current_span(src, "m.Bits.as_hex", "m") == (6, 8)
+    assert current_span(src, "m.Bits.nope", "m") is None
+    assert current_span(src, "other.Bits", "m") is None
