@@ -146,6 +146,40 @@ def current_llm(config: AppConfig, registry: ModelRegistry) -> str:
     return config.llm.model
 
 
+def dataset_spec_calls(
+    dataset: Path | None, successes: Mapping[str, Any], run_ids: Sequence[str]
+) -> list[HeldOutCall]:
+    """Spec calls for held-out runs of other repositories: the exported validation rows'
+    prompts (issue + symbols, the form the spec data trains on), against the run's spec."""
+    if dataset is None or not (dataset / "spec.validation.jsonl").is_file():
+        return []
+    manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
+    sources = ((manifest.get("provenance") or {}).get("spec") or {}).get("validation") or []
+    rows = [
+        json.loads(line)
+        for line in (dataset / "spec.validation.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    wanted, calls = set(run_ids), []
+    for source, row in zip(sources, rows, strict=False):
+        run = successes.get(source.get("run_id"))
+        messages = [m for m in row.get("messages") or [] if m.get("role") != "assistant"]
+        if source.get("run_id") not in wanted or run is None or not messages:
+            continue
+        calls.append(
+            HeldOutCall(
+                run_id=str(source["run_id"]),
+                attempt_id=f"{source['run_id']}:dataset-spec",
+                role="spec",
+                answer="spec",
+                messages=tuple(messages),
+                params=SPEC_PARAMS,
+                reference=list((run.get("spec") or {}).get("operations") or []),
+            )
+        )
+    return calls
+
+
 def validation_run_ids(manifest: Mapping[str, Any]) -> list[str]:
     """The run ids the export held out for validation."""
     splits = manifest.get("splits") or {}
@@ -176,6 +210,7 @@ class Loop:
         self.current = current_llm(config, self.registry)
         self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.timings: dict[str, float] = {}
+        self.dataset: Path | None = None
         self.fields: dict[str, Any] = {
             "run_id": self.run_id,
             "started_utc": now_utc(),
@@ -187,6 +222,7 @@ class Loop:
         """export → finetune → judge; a failing step is recorded and raised as ValueError."""
         try:
             dataset, manifest = self.export()
+            self.dataset = dataset
             candidate = self.finetune(dataset)
             return self.judge(candidate, validation_run_ids(manifest))
         except StepFailed as exc:
@@ -287,7 +323,13 @@ class Loop:
             self.memory_dirs,
             [r for r in run_ids if r not in have_spec],
         )
-        return round_robin([*recorded, *issues], self.options.eval_limit)
+        covered = have_spec | {c.run_id for c in issues}
+        exported = dataset_spec_calls(
+            self.dataset,
+            success_records(self.memory_dirs),
+            [r for r in run_ids if r not in covered],
+        )
+        return round_robin([*recorded, *issues, *exported], self.options.eval_limit)
 
     def _evaluate(
         self, name: str, calls: Sequence[HeldOutCall], checker: EditChecker | None

@@ -285,3 +285,25 @@ def test_the_whole_loop_on_the_real_tiny_model(config: AppConfig) -> None:
     assert TrainingRunLog(config.data_dir).last_completed() == run
     again = learn(config, LearnOptions(every=1))
     assert again.status == "not due" and again.new_runs == 0
+
+
+def test_held_out_spec_calls_of_other_repos_come_from_the_exported_rows(tmp_path: Path) -> None:
+    from agent.learn import dataset_spec_calls
+
+    ops = [{"op": "rename", "target": "pkg.mod.old", "params": {"new_name": "new"}}]
+    row = {
+        "messages": [
+            {"role": "system", "content": "spec"},
+            {"role": "user", "content": "rename old to new"},
+            {"role": "assistant", "content": "{}"},
+        ]
+    }
+    (tmp_path / "spec.validation.jsonl").write_text(json.dumps(row) + "\n" + json.dumps(row) + "\n")
+    provenance = {"spec": {"validation": [{"run_id": "r1"}, {"run_id": "r2"}]}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"provenance": provenance}))
+    successes = {"r1": {"spec": {"operations": ops}}, "r2": {"spec": {"operations": ops}}}
+    calls = dataset_spec_calls(tmp_path, successes, ["r1"])
+    assert [c.run_id for c in calls] == ["r1"]
+    assert [m["role"] for m in calls[0].messages] == ["system", "user"]
+    assert calls[0].reference == ops and calls[0].answer == "spec"
+    assert dataset_spec_calls(None, successes, ["r1"]) == []
