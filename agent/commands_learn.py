@@ -138,7 +138,10 @@ def cmd_export(args: argparse.Namespace, config: AppConfig) -> int:
 
     out = args.out or default_out(config.data_dir)
     manifest = export_datasets(
-        [config.data_dir / "memory", *args.memory],
+        [
+            *([own] if (own := config.data_dir / "memory").is_dir() or not args.memory else []),
+            *args.memory,
+        ],
         out,
         ExportOptions(
             kinds=_kinds(args.kind),

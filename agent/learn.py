@@ -206,7 +206,12 @@ class Loop:
         self.registry = ModelRegistry(config.data_dir)
         self.factory = factory or _default_factory(config, self.registry)
         self.history = TrainingRunLog(config.data_dir)
-        self.memory_dirs = [config.data_dir / "memory", *options.extra_memory]
+        own = config.data_dir / "memory"
+        # this repo's memory, unless it has none yet and other folders were given
+        self.memory_dirs = [
+            *([own] if own.is_dir() or not options.extra_memory else []),
+            *options.extra_memory,
+        ]
         self.current = current_llm(config, self.registry)
         self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.timings: dict[str, float] = {}
