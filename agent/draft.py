@@ -75,6 +75,12 @@ class Draft:
     calls: tuple[LLMCall, ...] = field(default_factory=tuple)
 
     @property
+    def problem(self) -> str | None:
+        """Why the slots are unusable: the last call's error (earlier calls may have been
+        re-asked successfully), or None."""
+        return self.calls[-1].error if self.calls else None
+
+    @property
     def script_hash(self) -> str:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
 
@@ -275,20 +281,21 @@ class Drafter:
         """The docstring slot: JSON-constrained text, tidied; one re-ask if it parrots the issue."""
         node, _ = self.node_source(op.target, files)
         name = op.target.rsplit(".", 1)[-1]
-        messages = self._ask(
+        system = (
             'You write Python docstrings. Reply with JSON: {"docstring": text}. '
             "The text is the docstring body only, no quotes: a one-line summary of what the "
             "code below does, returns or accepts, then at most three short sentences. "
-            "Describe the code, do not repeat the request. " + self._style_hint(),
-            f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
-            f"Request (context only):\n{self.issue[:600]}\n\nWrite the docstring of `{name}`.",
-            feedback,
-            "Your previous docstring",
+            "Describe the code, do not repeat the request. " + self._style_hint()
         )
+        code = f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
+        request = f"Request (context only):\n{self.issue[:600]}\n\n"
+        ask = f"Write the docstring of `{name}`."
         calls: list[LLMCall] = []
-        text: str | None = None
-        for _ in range(2):
-            value, raw, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
+        # The second try leaves the request out: a small model that parrots it once will
+        # parrot it again, but describes plain code well enough.
+        for context in (request, ""):
+            messages = self._ask(system, code + context + ask, feedback, "Your previous docstring")
+            value, _, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
             if not isinstance(value, dict) or not isinstance(value.get("docstring"), str):
                 calls.append(replace(call, error=call.error or "no `docstring` string"))
                 return None, calls
@@ -298,12 +305,7 @@ class Drafter:
                 return text, calls
             problem = f"the docstring repeats the request instead of describing `{name}`"
             calls.append(replace(call, parsed=text, error=problem))
-            messages = [
-                *messages,
-                Message("assistant", raw),
-                Message("user", f"{problem}. Describe what the code of `{name}` does."),
-            ]
-        return text, calls
+        return None, calls
 
     def _draft_signatures(
         self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str

@@ -188,7 +188,7 @@ class FixRun:
                     attempts,
                     f"drafting failed: {type(exc).__name__}: {exc}",
                 ), None
-            slot_error = next((c.error for c in draft.calls if c.error), None)
+            slot_error = draft.problem
             if slot_error:
                 parent = self._remember_draft(draft, "invalid slot", None, attempts, parent)
                 if previous is not None and dict(draft.slots) == dict(previous.slots):
@@ -268,7 +268,7 @@ class FixRun:
         ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, str]]] = []
         for k in range(self.options.candidates):
             draft = drafter.draft(phase, self._files(scratch), sample=k)
-            if any(c.error for c in draft.calls):
+            if draft.problem:
                 self._remember_draft(draft, "invalid slot", None, 0, None)
                 continue
             validation = self._validate(draft, scratch, scripts_dir, scope)

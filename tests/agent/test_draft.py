@@ -138,3 +138,24 @@ def test_node_source_follows_the_node_after_earlier_phases_moved_it() -> None:
     assert current_span(src, "m.Bits.as_hex", "m") == (6, 8)
     assert current_span(src, "m.Bits.nope", "m") is None
     assert current_span(src, "other.Bits", "m") is None
+
+
+def test_a_docstring_that_parrots_the_issue_is_asked_again_without_it(tmp_path: Path) -> None:
+    issue = "Please add a docstring to each one explaining the representation it produces"
+    llm = ScriptedLLM(
+        [
+            json.dumps(
+                {"docstring": "Please add a docstring to each one explaining the representation."}
+            ),
+            json.dumps({"docstring": "Return the total."}),
+        ]
+    )
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    draft = drafter.draft(phase, {"shop/cart.py": SOURCE})
+    assert draft.slots["docstring"] == "Return the total." and draft.problem is None
+    assert draft.calls[0].error and "Request" not in llm.calls[1][0][-1].content
