@@ -121,6 +121,16 @@ def check_git() -> Check:
     return Check("git", OK, out)
 
 
+def check_converters() -> Check:
+    from memory.lora_gguf import llama_cpp_tools
+
+    try:
+        root = llama_cpp_tools()
+    except FileNotFoundError as exc:
+        return Check("GGUF converters", WARN, str(exc), "bash scripts/setup.sh --deps")
+    return Check("GGUF converters", OK, f"llama.cpp convert_lora_to_gguf.py in {root} (finetune)")
+
+
 def run_checks(config: AppConfig) -> list[Check]:
     checks: list[Callable[[], Check]] = [
         check_python,
@@ -135,6 +145,7 @@ def run_checks(config: AppConfig) -> list[Check]:
         lambda: check_import("transformers", "transformers", "seq2seq and fine-tuning"),
         lambda: check_import("sentence_transformers", "sentence-transformers", "embeddings"),
         lambda: check_import("networkx", "networkx", "import / call graphs, phase DAG"),
+        check_converters,
         check_sandbox,
         check_git,
         lambda: check_data_dir(config.data_dir),
