@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 import typing
 from collections.abc import Mapping, Sequence
 
@@ -179,14 +180,19 @@ def to_typing_namedtuple(files: RepoFiles, qualname: str, types: object) -> Resu
     module = module.with_changes(body=body)
     known = bound_names(module.body) | set(dir(builtins))
     typing_names = sorted(n for n in used - known if n in typing.__all__)
-    unknown = sorted(used - known - set(typing.__all__))
+    modules = sorted(n for n in used - known - set(typing.__all__) if n in sys.stdlib_module_names)
+    unknown = sorted(used - known - set(typing.__all__) - set(modules))
     if unknown:
         return Failed(
             f"the field types use {', '.join(unknown)}, which {path} neither defines nor "
             "imports; use builtins, typing names or the module's own classes"
         )
     added = add_import_lines(
-        module, [f"from typing import {', '.join(['NamedTuple', *typing_names])}"]
+        module,
+        [
+            *(f"import {m}" for m in modules),
+            f"from typing import {', '.join(['NamedTuple', *typing_names])}",
+        ],
     )
     if isinstance(added, Failed):
         return added

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,8 @@ import libcst as cst
 from agent.codemods.base import Failed, RepoFiles, Result, Skipped
 from agent.codemods.content_imports import add_import_lines, bound_names
 from agent.codemods.nodes import Found, Located, finish, walk_defs
+
+STDLIB = frozenset(sys.stdlib_module_names)
 
 
 def targets(loc: Located) -> list[tuple[str, cst.FunctionDef, bool]]:
@@ -60,9 +63,10 @@ def _annotation(text: object, known: set[str], wanted: set[str]) -> cst.Annotati
     except (SyntaxError, cst.ParserSyntaxError):
         return None
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    if names - known - set(typing.__all__):
+    if names - known - set(typing.__all__) - STDLIB:
         return None
-    wanted |= {n for n in names - known if n in typing.__all__}
+    # typing names go in as themselves, stdlib modules (``numbers.Number``) as "import x"
+    wanted |= {n if n in typing.__all__ else f"import {n}" for n in names - known}
     return cst.Annotation(expr)
 
 
@@ -147,7 +151,10 @@ def apply_signatures(files: RepoFiles, loc: Located, signatures: object) -> Resu
         return Skipped(f"every parameter and return in {loc.qualname} is already annotated")
     module = loc.module.visit(_Swap(mapping))
     if wanted:
-        added = add_import_lines(module, [f"from typing import {', '.join(sorted(wanted))}"])
+        names = sorted(w for w in wanted if not w.startswith("import "))
+        lines = sorted(w for w in wanted if w.startswith("import "))
+        lines += [f"from typing import {', '.join(names)}"] if names else []
+        added = add_import_lines(module, lines)
         if isinstance(added, Failed):
             return added
         module = added

@@ -94,3 +94,18 @@ def test_bad_field_types_are_explained(types: dict[str, str], message: str) -> N
         field_types=types,
     )
     assert isinstance(result, Failed) and message in result.error
+
+
+def test_stdlib_modules_named_by_the_types_are_imported() -> None:
+    types = {"hits": "int", "misses": "int", "maxsize": "numbers.Number | None"}
+    out = applied(
+        run(
+            repo(**{"pkg.mod": SUBCLASS}),
+            "modernize",
+            "pkg.mod.Info",
+            {"idiom": "typing_namedtuple"},
+            field_types=types,
+        )
+    )
+    assert "import numbers\n" in out and "maxsize: numbers.Number | None" in out
+    assert load(out)["Info"].make(1).maxsize is None

@@ -81,3 +81,13 @@ def test_drafter_targets_follow_all_classes_and_functions() -> None:
     assert unannotated(fn) == ["func", "d", "factory", "return"] and code.startswith("def valmap")
     (_, init, _), _ = annotation_targets(MODULE, "pkg.mod.Box", None)
     assert unannotated(init) == ["item", "return"]
+
+
+def test_stdlib_module_types_are_imported() -> None:
+    sigs = {
+        "pkg.mod.merge": {"dicts": "collections.abc.Mapping", "kwargs": "Any", "return": "dict"}
+    }
+    out = applied(
+        run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
+    )
+    assert "import collections\n" in out and "*dicts: collections.abc.Mapping" in out
