@@ -31,6 +31,7 @@ from agent.draft_code import (
     needed_imports,
     unannotated,
 )
+from agent.draft_members import draft_members
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
 from planner.phases import Phase
@@ -241,6 +242,29 @@ class Drafter:
             calls.append(call)
             if code:
                 slots["source"] = code
+        elif "source" in needs and self._is_class_edit(op):
+            node, _ = self.node_source(op.target, files)
+            code, member_calls = draft_members(
+                self._chat,
+                self._ask_json,
+                class_source=node,
+                name=op.target.rsplit(".", 1)[-1],
+                issue=self.issue,
+                style=self._style_hint(),
+                feedback=feedback,
+                sample=sample,
+                role=role,
+                max_tokens=self.max_tokens,
+            )
+            if not member_calls:  # a class without methods: the model rewrites it whole
+                code, call = self._draft_source(op, files, feedback, previous, sample, role)
+                member_calls = [call]
+            calls.extend(member_calls)
+            slots["source"] = code
+            _, module = self.node_source(op.target, files)
+            imports = needed_imports(code, module)
+            if imports:
+                slots["imports"] = imports
         elif "source" in needs:
             code, call = self._draft_source(op, files, feedback, previous, sample, role)
             calls.append(call)
@@ -390,6 +414,10 @@ class Drafter:
         code = dunders.render(method, [a for a in choices if a.name in picked]).rstrip("\n")
         return code, replace(call, parsed={"fields": picked, "source": code})
 
+    def _is_class_edit(self, op: Operation) -> bool:
+        found = self.digest.find(op.target)
+        return op.op == "edit" and bool(found) and found[0].kind == "class"
+
     def _draft_source(
         self,
         op: Operation,
@@ -401,16 +429,8 @@ class Drafter:
     ) -> tuple[str, LLMCall]:
         node, _ = self.node_source(op.target, files)
         name = str(op.params.get("name") or op.target.rsplit(".", 1)[-1])
-        found = self.digest.find(op.target)
-        by_members = op.op == "edit" and bool(found) and found[0].kind == "class"
         what = {
-            "edit": (
-                f"only the methods of class `{name}` that must change or be added to resolve "
-                "the issue, each complete and unindented, without the `class` line; put any "
-                "new import or module-level line they need (such as a logger) first"
-                if by_members
-                else f"the complete new version of `{name}` that resolves the issue"
-            ),
+            "edit": f"the complete new version of `{name}` that resolves the issue",
             "add_method": f"the new method `{name}` (one def, indented as at module level)",
             "add_function": f"the new function `{name}`",
             "extract_helper": "the helper function and the rewritten functions that call it",
@@ -441,7 +461,7 @@ class Drafter:
         )
         raw, call = self._chat(role, messages, params)
         code = drop_unused_imports(extract_code(raw))
-        problem = check_definition(code, "" if op.op == "extract_helper" or by_members else name)
+        problem = check_definition(code, "" if op.op == "extract_helper" else name)
         if problem and call.finish_reason == "length":
             problem = (
                 f"the reply was cut off at the {self.max_tokens}-token limit ({problem}); send "
