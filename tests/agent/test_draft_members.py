@@ -49,10 +49,10 @@ def test_outline_keeps_signatures_and_first_docstring_lines() -> None:
 
 def test_join_puts_imports_and_module_lines_first_once() -> None:
     a = "import logging\n\nlog = logging.getLogger(__name__)\n\ndef f(self):\n    log.debug('f')"
-    b = "import logging\n\ndef g(self):\n    return 1"
+    b = "import logging\n\ndef g(self):\n    return 1\n\nif __name__ == '__main__':\n    g(None)"
     joined = join_replies([a, b])
     assert joined.count("import logging") == 1 and joined.index("log =") < joined.index("def f")
-    assert joined.endswith("def g(self):\n    return 1")
+    assert joined.endswith("def g(self):\n    return 1") and "__main__" not in joined
 
 
 def test_the_drafter_edits_a_class_method_by_method(tmp_path: Path) -> None:
