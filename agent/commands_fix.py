@@ -119,6 +119,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         sandbox=config.sandbox,
         style=style,
         progress=lambda msg: info(f"… {msg}"),
+        memory_config=config.memory,
     )
     try:
         result = run.run(issue, args.spec)

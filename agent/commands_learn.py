@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agent.config import AppConfig
 from agent.ui import info
+from memory.pg_store import is_dsn
 
 KINDS = ("sft", "repair", "spec", "style", "preference")
 FORMATS = ("messages", "prompt-completion", "alpaca", "sharegpt")
@@ -22,14 +23,20 @@ def _dump(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _memory_source(text: str) -> Path | str:
+    """A memory folder, or a PostgreSQL URL kept as text."""
+    return text if is_dsn(text) else Path(text)
+
+
 def _export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--memory",
         action="append",
         default=[],
-        type=Path,
-        metavar="DIR",
-        help="also read this memory folder (repeatable; default: <data dir>/memory only)",
+        type=_memory_source,
+        metavar="DIR|DSN",
+        help="also read this memory folder, or (export only) a postgres store "
+        "postgresql://user@host/db (repeatable; default: <data dir>/memory only)",
     )
     p.add_argument(
         "--min-rating",
@@ -183,6 +190,16 @@ def cmd_finetune(args: argparse.Namespace, config: AppConfig) -> int:
     return 0
 
 
+def _folders(sources: list[Path | str]) -> tuple[Path, ...]:
+    dsns = [s for s in sources if not isinstance(s, Path)]
+    if dsns:
+        raise ValueError(
+            "learn --memory takes memory folders only, not postgres stores; "
+            "`autopatch export --memory postgresql://…` exports one"
+        )
+    return tuple(s for s in sources if isinstance(s, Path))
+
+
 def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
     from agent.learn import LearnOptions, learn
 
@@ -192,7 +209,7 @@ def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
             every=args.every,
             eval_limit=args.eval_limit,
             promote=not args.no_promote,
-            extra_memory=tuple(args.memory),
+            extra_memory=_folders(args.memory),
             min_rating=args.min_rating,
             val_fraction=args.val_fraction,
             seed=args.seed,

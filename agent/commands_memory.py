@@ -129,7 +129,7 @@ def cmd_feedback(args: argparse.Namespace, config: AppConfig) -> int:
     from agent.patchsets import find_patch_set, patch_set_names
     from memory.store import Memory
 
-    memory = Memory(config.data_dir)
+    memory = Memory(config.data_dir, config.memory)
     corrected = None
     if args.corrected_diff is not None:
         path: Path = args.corrected_diff

@@ -19,6 +19,7 @@ import yaml
 
 from agent.sandbox import Sandbox
 from cores.types import LLMConfig
+from memory.store import MemoryConfig
 
 DATA_DIR_ENV = "AUTOPATCH_DATA_DIR"
 CONFIG_FILE = ".autopatch.yaml"
@@ -65,6 +66,8 @@ class AppConfig:
       llm / embedder / seq2seq: the component configs above.
       sandbox: limits for generated scripts and the project's tests (``agent.sandbox.Sandbox``:
         wall_s, memory_mb, network, force_fallback), e.g. ``--set sandbox.wall_s=600``.
+      memory: where memory records go (``memory.store.MemoryConfig``: backend, dsn), e.g.
+        ``--set memory.backend=postgres --set memory.dsn=postgresql://me@db/autopatch``.
       sources: the files the values came from, for ``doctor`` and error messages.
     """
 
@@ -74,6 +77,7 @@ class AppConfig:
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     seq2seq: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
     sandbox: Sandbox = field(default_factory=Sandbox)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
     sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class AppConfig:
             "embedder": asdict(self.embedder),
             "seq2seq": asdict(self.seq2seq),
             "sandbox": asdict(self.sandbox),
+            "memory": self.memory.to_dict(),
             "sources": list(self.sources),
         }
 
@@ -93,6 +98,7 @@ _SECTIONS: dict[str, type] = {
     "embedder": EmbedderConfig,
     "seq2seq": Seq2SeqConfig,
     "sandbox": Sandbox,
+    "memory": MemoryConfig,
 }
 
 

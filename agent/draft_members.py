@@ -63,9 +63,11 @@ def join_replies(codes: list[str]) -> str:
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 piece = "\n".join(code.splitlines()[start - 1 : node.end_lineno])
                 defs.append(piece)
-            elif isinstance(node, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign):
-                if piece not in head:
-                    head.append(piece)
+            elif (
+                isinstance(node, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign)
+                and piece not in head
+            ):
+                head.append(piece)
             # anything else (a demo `if __name__ == "__main__":`, a print) was not asked for
     return "\n".join(head) + ("\n\n\n" if head else "") + "\n\n\n".join(defs)
 

@@ -28,7 +28,7 @@ from agent.full_suite import failing_on, full_suite_check
 from agent.sandbox import Sandbox, Scratch
 from agent.validate import Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
-from memory.store import Memory
+from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
 from planner.spec import Spec
 
@@ -56,6 +56,7 @@ class FixRun:
         sandbox: Sandbox | None = None,
         style: Any = None,
         progress: Progress = log.info,
+        memory_config: MemoryConfig | None = None,
     ) -> None:
         self.repo = repo
         self.digest = digest
@@ -65,7 +66,7 @@ class FixRun:
         self.sandbox = sandbox or Sandbox()
         self.style = style
         self.progress = progress
-        self.memory = Memory(data_dir)
+        self.memory = Memory(data_dir, memory_config)
         self.run_id = new_run_id()
         # Related test files that fail on the original tree are not the change's fault.
         self._baseline: dict[str, bool] = {}

@@ -1,12 +1,15 @@
 """Pool the memory folders the exporter reads: successful runs, their attempts and feedback.
 
 The files are read with ``JsonlLog`` directly (torn lines are skipped and counted), so
-the exporter depends on the on-disk format only, not on ``Memory``'s read helpers.
+the exporter depends on the on-disk format only, not on ``Memory``'s read helpers. A
+PostgreSQL URL (``postgresql://…``) in place of a folder reads that store's four logs
+through ``PgLog`` instead.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from memory.jsonl import JsonlLog
+from memory.pg_store import PgConnection, PgLog, is_dsn, redact_dsn
+from memory.store import LOG_FILES
 
 SUCCESS_FILE = "success_memory.jsonl"
 ATTEMPTS_FILE = "attempts.jsonl"
@@ -28,7 +33,7 @@ class Run:
 
     run_id: str
     success: dict[str, Any]
-    source: Path  # the memory folder it came from
+    source: Path | None  # the memory folder it came from (None: a postgres store)
     attempts: list[dict[str, Any]] = field(default_factory=list)  # file order
     feedback: list[dict[str, Any]] = field(default_factory=list)  # oldest first
 
@@ -73,10 +78,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _unique_dirs(dirs: Iterable[Path]) -> list[Path]:
-    seen: dict[Path, None] = {}
-    for d in dirs:
-        seen.setdefault(Path(d).expanduser().resolve(), None)
+def _places(memory_dirs: Iterable[str | Path]) -> list[Path | str]:
+    """Folders (resolved) and postgres URLs, each once, in the order given."""
+    seen: dict[Path | str, None] = {}
+    for d in memory_dirs:
+        seen.setdefault(str(d) if is_dsn(d) else Path(d).expanduser().resolve(), None)
     return list(seen)
 
 
@@ -98,13 +104,55 @@ def _read(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]
     return records, files
 
 
+def _read_pg(dsn: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Like ``_read``; the sha256 is of the records as sorted-key JSON lines."""
+    records: dict[str, list[dict[str, Any]]] = {}
+    files: dict[str, Any] = {}
+    connection = PgConnection(dsn)
+    try:
+        for log, name in LOG_FILES.items():
+            rows, report = PgLog(dsn, log, connection=connection).read()
+            if not rows:
+                continue
+            text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+            records[name] = rows
+            files[name] = {
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "records": report.records,
+                "torn_lines": 0,
+            }
+    finally:
+        connection.close()
+    return records, files
+
+
+def _load(place: Path | str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """One memory folder's or postgres store's records, and its manifest source entry."""
+    if isinstance(place, str):
+        where = redact_dsn(place)
+        records, files = _read_pg(place)
+        if not files:
+            raise ValueError(f"the postgres memory store {where} holds no memory records")
+        return records, {"dsn": where, "files": files}
+    if not place.is_dir():
+        raise ValueError(f"memory folder {place} does not exist")
+    records, files = _read(place)
+    if not files:
+        raise ValueError(
+            f"memory folder {place} holds none of {', '.join(MEMORY_FILES)}; "
+            "is it a `<data dir>/memory` folder?"
+        )
+    return records, {"dir": str(place), "files": files}
+
+
 def _feedback_key(record: dict[str, Any]) -> list[str]:
     keys = [record.get("run_id"), record.get("patch_id"), record.get("patch_set")]
     return [str(k) for k in keys if k]
 
 
 def load_pool(memory_dirs: Sequence[str | Path]) -> Pool:
-    """Read every memory folder; ``ValueError`` when one does not exist or holds no memory file."""
+    """Read every memory folder (or postgres URL); ``ValueError`` when one does not exist or
+    holds no memory record."""
     if not memory_dirs:
         raise ValueError("no memory folder given")
     runs: dict[str, Run] = {}
@@ -114,16 +162,10 @@ def load_pool(memory_dirs: Sequence[str | Path]) -> Pool:
     sources: list[dict[str, Any]] = []
     notes: Counter[str] = Counter()
     attempts: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for folder in _unique_dirs(Path(d) for d in memory_dirs):
-        if not folder.is_dir():
-            raise ValueError(f"memory folder {folder} does not exist")
-        records, files = _read(folder)
-        if not files:
-            raise ValueError(
-                f"memory folder {folder} holds none of {', '.join(MEMORY_FILES)}; "
-                "is it a `<data dir>/memory` folder?"
-            )
-        sources.append({"dir": str(folder), "files": files})
+    for place in _places(memory_dirs):
+        records, source = _load(place)
+        sources.append(source)
+        folder = place if isinstance(place, Path) else None
         for record in records.get(SUCCESS_FILE, []):
             run_id = record.get("run_id")
             if not run_id:

@@ -156,8 +156,8 @@ def style_profile(run: Run) -> StyleProfile | None:
     """The run's style profile when memory (or the data dir beside it) still has it."""
     wanted = run.success.get("style_profile_hash")
     candidates: list[Any] = [run.success.get("style_profile")]
-    path = profile_path(run.source)
-    if wanted and path.is_file():
+    path = profile_path(run.source) if run.source is not None else None  # None: postgres
+    if wanted and path is not None and path.is_file():
         with contextlib.suppress(OSError, ValueError):
             candidates.append(json.loads(path.read_text(encoding="utf-8")))
     for data in candidates:

@@ -5,16 +5,21 @@ Four append-only logs under ``<data dir>/memory``: ``success_memory.jsonl``,
 ``attempts.jsonl``, ``failures.jsonl`` and ``feedback.jsonl``. Readers get plain
 record lists (``successes()``, ``attempts()``, ``failures()``, ``feedback()``);
 a success is found by its ``run_id`` or by its patch-set folder name.
+
+With ``MemoryConfig(backend="postgres", dsn=...)`` every record is also copied to a
+PostgreSQL store (``memory.pg_store``); reads stay local.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memory.jsonl import SCHEMA_VERSION, JsonlLog
+from memory.pg_store import PgMirror, redact_dsn
 
 # The fields of the seed schema that every success record carries.
 SUCCESS_FIELDS = (
@@ -36,6 +41,39 @@ LOG_FILES = {
 }
 
 Record = dict[str, Any]
+BACKENDS = ("jsonl", "postgres")
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Where memory records go.
+
+    Fields:
+      backend: ``jsonl`` (the local files under ``<data dir>/memory`` only) or
+        ``postgres`` (the local files, which stay the source of truth and keep working
+        offline, plus a copy of every record in the PostgreSQL store at ``dsn``; a failed
+        copy is logged and never fails the run). Reads are always local.
+      dsn: the PostgreSQL URL for ``postgres``, e.g. ``postgresql://autopatch@db.team/memory``;
+        leave the password out and give it with ``PGPASSWORD`` or ``~/.pgpass``.
+        Needs ``pip install 'autopatch[pg]'``.
+    """
+
+    backend: str = "jsonl"
+    dsn: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(
+                f"memory.backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}"
+            )
+        if self.backend == "postgres" and not (isinstance(self.dsn, str) and self.dsn.strip()):
+            raise ValueError(
+                "memory.backend postgres needs memory.dsn, e.g. postgresql://user@host/db"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings, with the DSN's password replaced by ``***``."""
+        return {"backend": self.backend, "dsn": redact_dsn(self.dsn) if self.dsn else None}
 
 
 def now_utc() -> str:
@@ -51,8 +89,12 @@ def patch_set_name(record: Mapping[str, Any]) -> str | None:
 class Memory:
     """The four logs of one data dir; see the module docstring."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    mirror: PgMirror | None  # the postgres copy (``MemoryConfig`` backend postgres)
+
+    def __init__(self, data_dir: str | Path, config: MemoryConfig | None = None) -> None:
         self._open(Path(data_dir) / "memory")
+        if config is not None and config.backend == "postgres" and config.dsn:
+            self.mirror = PgMirror(config.dsn, tuple(LOG_FILES))  # writes are copied there
 
     @classmethod
     def from_folder(cls, memory_dir: str | Path) -> Memory:
@@ -64,20 +106,27 @@ class Memory:
     def _open(self, root: Path) -> None:
         self.root = root
         self.logs = {name: JsonlLog(root / fname) for name, fname in LOG_FILES.items()}
+        self.mirror = None
+
+    def _append(self, name: str, record: Mapping[str, Any]) -> None:
+        """Append locally (errors raise), then copy to the mirror (errors are logged)."""
+        self.logs[name].append(record)
+        if self.mirror is not None:
+            self.mirror.append(name, record)
 
     # -- writing -------------------------------------------------------------------------
     def record_attempt(self, record: Mapping[str, Any]) -> None:
         """One LLM call or codemod run with its outcome (prompt, raw output, validation…)."""
-        self.logs["attempts"].append({"timestamp_utc": now_utc(), **record})
+        self._append("attempts", {"timestamp_utc": now_utc(), **record})
 
     def record_success(self, record: Mapping[str, Any]) -> None:
         missing = [f for f in SUCCESS_FIELDS if f not in record and f != "timestamp_utc"]
         if missing:
             raise ValueError(f"success record lacks {', '.join(missing)}")
-        self.logs["success"].append({"timestamp_utc": now_utc(), **record})
+        self._append("success", {"timestamp_utc": now_utc(), **record})
 
     def record_failure(self, record: Mapping[str, Any]) -> None:
-        self.logs["failures"].append({"timestamp_utc": now_utc(), **record})
+        self._append("failures", {"timestamp_utc": now_utc(), **record})
 
     def record_feedback(
         self,
@@ -113,7 +162,7 @@ class Memory:
             "corrected_diff": corrected_diff,
         }
         record = {"timestamp_utc": now_utc(), **record}
-        self.logs["feedback"].append(record)
+        self._append("feedback", record)
         return {"schema_version": SCHEMA_VERSION, **record}
 
     # -- reading -------------------------------------------------------------------------

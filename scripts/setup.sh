@@ -51,7 +51,7 @@ if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
 fi
 
 say "installing autopatch and its dependencies"
-"${PIP[@]}" install -q --find-links "$WHEELS" -e ".[llm,ml,dev]"
+"${PIP[@]}" install -q --find-links "$WHEELS" -e ".[llm,ml,pg,dev]"
 
 # llama.cpp's converters (PEFT adapter -> GGUF) for `autopatch finetune`: pip fetches the
 # pinned llama-cpp-python sdist (usually from its cache), only the scripts are extracted.
