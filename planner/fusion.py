@@ -155,6 +155,17 @@ class OperationChecker:
             problems.append(
                 f"move_symbol {op.target}: destination {p.get('to_module')!r} is not a module here"
             )
+        if op.op == "extract_helper" and isinstance(p.get("functions"), list | tuple):
+            # keep only names that are functions of the target (issues also quote params)
+            known = [
+                f
+                for f in p["functions"]
+                if any(
+                    x.kind in ("function", "method") for x in self.symbols.find(f"{op.target}.{f}")
+                )
+            ]
+            if len(known) >= 2 and len(known) < len(p["functions"]):
+                op = Operation(op.op, op.target, {**p, "functions": known})
         if op.op == "move_symbol" and not problems:
             op = Operation(
                 op.op, op.target, {**p, "to_module": self.module_for(str(p["to_module"]))}

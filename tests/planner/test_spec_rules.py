@@ -123,3 +123,14 @@ def test_issue_naming_nothing(sample_digest) -> None:  # type: ignore[no-untyped
         SpecNormalizer(sample_digest).normalize(
             "Improve the quantum flux capacitor", backends=["rules"]
         )
+
+
+def test_extract_helper_keeps_only_the_listed_names_that_are_functions(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.fusion import OperationChecker, check
+    from planner.spec import Operation
+
+    op = Operation(
+        "extract_helper", "pkg.users", {"functions": ["get_user", "_format_name", "verbose"]}
+    )
+    checked = check(Candidate("rules", (op,)), OperationChecker(sample_digest))
+    assert checked.operations[0].params["functions"] == ["get_user", "_format_name"]
