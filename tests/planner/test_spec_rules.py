@@ -126,6 +126,7 @@ def test_issue_naming_nothing(sample_digest) -> None:  # type: ignore[no-untyped
 
 
 def test_extract_helper_keeps_only_the_listed_names_that_are_functions(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
     from planner.fusion import OperationChecker, check
     from planner.spec import Operation
 
