@@ -23,19 +23,32 @@ _MORE = re.compile(r"^\s*\.\.\. ?(.*)$")
 MAX_EXAMPLES = 8
 
 _RUNNER = """\
-import json, sys
+import importlib, json, sys
 out, env = [], {}
-for src in json.loads(sys.argv[1]):
+
+
+def run(src):
     try:
+        code = compile(src, "<issue>", "eval")
+    except SyntaxError:
+        exec(compile(src, "<issue>", "exec"), env)
+        return None
+    return repr(eval(code, env))[:300]
+
+
+for src in json.loads(sys.argv[1]):
+    for _ in range(3):  # an example may use a package it never imported (`click.x()`)
         try:
-            code = compile(src, "<issue>", "eval")
-        except SyntaxError:
-            exec(compile(src, "<issue>", "exec"), env)
-            out.append(None)
-            continue
-        out.append(repr(eval(code, env))[:300])
-    except BaseException as exc:
-        out.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            out.append(run(src))
+        except NameError as exc:
+            try:
+                env[exc.name] = importlib.import_module(exc.name)
+                continue
+            except BaseException:
+                out.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        except BaseException as exc:
+            out.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        break
 print(json.dumps(out))
 """
 
@@ -76,7 +89,13 @@ def run_examples(
         values = json.loads(lines[-1]) if lines else None
     except ValueError:
         return None
-    return values if isinstance(values, list) else None
+    if not isinstance(values, list) or all(v is None or _unusable(v) for v in values):
+        return None  # nothing observable, or the examples cannot run as written
+    return values
+
+
+def _unusable(output: str) -> bool:
+    return output.startswith(("NameError:", "ImportError:", "ModuleNotFoundError:", "SyntaxError:"))
 
 
 def unchanged_report(examples: Sequence[str], outputs: Sequence[str | None]) -> str:

@@ -58,3 +58,10 @@ def test_a_fix_that_changes_nothing_observable_is_sent_back(shop: Path) -> None:
     assert outcomes == ["no behaviour change", "validated"]
     repair = [a for a in memory(shop, "attempts.jsonl") if a.get("role") == "repair"][0]
     assert "calc_total([])\n0.0" in repair["messages"][-1]["content"]
+
+
+def test_examples_that_use_an_unimported_package_get_it_imported(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(x):\n    return x * 2\n")
+    out = run_examples(["m.f(2)", "undefined_thing"], tmp_path, sys.executable, Sandbox())
+    assert out == ["4", "NameError: name 'undefined_thing' is not defined"]
+    assert run_examples(["nope.f(1)"], tmp_path, sys.executable, Sandbox()) is None
