@@ -116,7 +116,8 @@ class StructureRules(RuleBase):
             dict.fromkeys(
                 m.text
                 for m in issue.code_names()
-                if DUNDER.match(m.text) and m.text not in SPECIAL_ATTRS and not self.defs(m, ())
+                # a dunder other classes define is still new for this one (checked below)
+                if DUNDER.match(m.text) and m.text not in SPECIAL_ATTRS
             )
         )
         classes: list[Any] = []
