@@ -93,6 +93,10 @@ def main() -> int:
         t5, t5_s = autopatch(
             "finetune", *common, "--t5", "--data", str(dataset), "--out", "spec-t5"
         )
+        t5_plan, _ = autopatch(
+            "plan", "Rename `calc_total` to `compute_total` everywhere.", *common,
+            "--backends", "t5", "--set", "seq2seq.model=spec-t5",
+        )  # fmt: skip
         models, _ = autopatch("models", "list", *common)
         candidate = run.get("candidate_model")
         fix, fix_s = autopatch(
@@ -119,7 +123,12 @@ def main() -> int:
         "candidate_model": candidate,
         "before": (run.get("before") or {}).get("metrics", run.get("before")),
         "after": (run.get("after") or {}).get("metrics", run.get("after")),
-        "t5": {"wall_s": round(t5_s, 1), "metrics": t5.get("metrics"), "name": t5.get("name")},
+        "t5": {
+            "wall_s": round(t5_s, 1),
+            "metrics": t5.get("metrics"),
+            "name": t5.get("name"),
+            "planner_t5_backend": (t5_plan.get("spec") or {}).get("provenance"),
+        },
         "tuned_model_registered": any(m.get("name") == candidate for m in models["entries"]),
         "active_llm_after": models["active"].get("llm"),
         "fix_with_tuned_model": {
