@@ -29,6 +29,7 @@ from agent.draft_code import (
     drop_unused_imports,
     extract_code,
     needed_imports,
+    pick_definition,
     unannotated,
 )
 from agent.draft_members import draft_members
@@ -460,8 +461,9 @@ class Drafter:
             stop=("\n```\n",),
         )
         raw, call = self._chat(role, messages, params)
-        code = drop_unused_imports(extract_code(raw))
-        problem = check_definition(code, "" if op.op == "extract_helper" else name)
+        wanted = "" if op.op == "extract_helper" else name
+        code = pick_definition(drop_unused_imports(extract_code(raw)), wanted)
+        problem = check_definition(code, wanted)
         if problem and call.finish_reason == "length":
             problem = (
                 f"the reply was cut off at the {self.max_tokens}-token limit ({problem}); send "

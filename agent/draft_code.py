@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import textwrap
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
 # Names the model commonly uses without importing, and where they come from.
@@ -209,3 +210,28 @@ def current_span(source: str, qualname: str, module: str) -> tuple[int, int] | N
     assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     return first, node.end_lineno or node.lineno
+
+
+def pick_definition(code: str, name: str) -> str:
+    """``code`` itself, or — when the reply wraps the wanted def in a class it was not asked
+    for — that method alone (dedented, with the reply's leading imports kept)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    top = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    if not name or any(isinstance(n, top) and n.name == name for n in tree.body):
+        return code
+    lines = code.splitlines()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for fn in cls.body:
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name == name:
+                start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+                body = textwrap.dedent("\n".join(lines[start - 1 : fn.end_lineno]))
+                head = [
+                    ast.get_source_segment(code, n) or ""
+                    for n in tree.body
+                    if isinstance(n, ast.Import | ast.ImportFrom)
+                ]
+                return "\n".join([*head, "", body] if head else [body])
+    return code

@@ -159,3 +159,13 @@ def test_a_docstring_that_parrots_the_issue_is_asked_again_without_it(tmp_path: 
     draft = drafter.draft(phase, {"shop/cart.py": SOURCE})
     assert draft.slots["docstring"] == "Return the total." and draft.problem is None
     assert draft.calls[0].error and "Request" not in llm.calls[1][0][-1].content
+
+
+def test_a_method_wrapped_in_an_unasked_class_is_picked_out() -> None:
+    from agent.draft_code import pick_definition
+
+    reply = "import datetime\n\nclass URLSafe:\n    x = 1\n\n    def unsign(self, value, max_age=None):\n        return value\n"
+    picked = pick_definition(reply, "unsign")
+    assert picked == "import datetime\n\ndef unsign(self, value, max_age=None):\n    return value"
+    assert pick_definition("def unsign():\n    pass\n", "unsign") == "def unsign():\n    pass\n"
+    assert pick_definition("class A:\n    pass\n", "unsign") == "class A:\n    pass\n"
