@@ -107,6 +107,8 @@ def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ..
         return ("docstring",)
     if op.op in ("edit", "add_method", "add_function", "extract_helper"):
         return ("source",)
+    if op.op == "add_parameter" and op.params.get("body") is not False:
+        return ("body",)  # the new parameter threaded into the function (False: signature only)
     if op.op == "modernize" and op.params.get("idiom") == "typing_namedtuple":
         return ("field_types",)
     if op.op == "modernize" and op.params.get("idiom") == "pathlib":
@@ -266,10 +268,12 @@ class Drafter:
             imports = needed_imports(code, module)
             if imports:
                 slots["imports"] = imports
-        elif "source" in needs:
-            code, call = self._draft_source(op, files, feedback, previous, sample, role)
+        elif "source" in needs or "body" in needs:
+            slot = "body" if "body" in needs else "source"
+            earlier = {"source": previous.get(slot)} if previous else None
+            code, call = self._draft_source(op, files, feedback, earlier, sample, role)
             calls.append(call)
-            slots["source"] = code
+            slots[slot] = code
             _, module = self.node_source(op.target, files)
             imports = needed_imports(code, module)
             if imports:
@@ -430,7 +434,13 @@ class Drafter:
     ) -> tuple[str, LLMCall]:
         node, _ = self.node_source(op.target, files)
         name = str(op.params.get("name") or op.target.rsplit(".", 1)[-1])
+        if op.op == "add_parameter":
+            name = op.target.rsplit(".", 1)[-1]
         what = {
+            "add_parameter": f"the complete new version of `{name}` with the parameter "
+            f"`{op.params.get('name')}` (default `{op.params.get('default')}`) added to its "
+            "signature and used in its body the way the issue asks; with the default, the "
+            "function must behave exactly as before",
             "edit": f"the complete new version of `{name}` that resolves the issue",
             "add_method": f"the new method `{name}` (one def, indented as at module level)",
             "add_function": f"the new function `{name}`",

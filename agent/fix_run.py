@@ -157,7 +157,8 @@ class FixRun:
         budget = 1 + (self.options.max_repairs if drafter.slots_for(phase.operation) else 0)
         parent: str | None = None
         last_error = ""
-        examples = issue_examples(drafter.issue) if phase.operation.op == "edit" else []
+        changes_behaviour = phase.operation.op in ("edit", "add_parameter")
+        examples = issue_examples(drafter.issue) if changes_behaviour else []
         baseline = run_examples(examples, scratch.root, self.python, self.sandbox)
         while attempts < budget:
             attempts += 1

@@ -169,3 +169,19 @@ def test_a_method_wrapped_in_an_unasked_class_is_picked_out() -> None:
     assert picked == "import datetime\n\ndef unsign(self, value, max_age=None):\n    return value"
     assert pick_definition("def unsign():\n    pass\n", "unsign") == "def unsign():\n    pass\n"
     assert pick_definition("class A:\n    pass\n", "unsign") == "class A:\n    pass\n"
+
+
+def test_add_parameter_asks_for_the_function_with_the_parameter_threaded_in(tmp_path: Path) -> None:
+    reply = "```python\ndef total(self, scale=1):\n    return 1 * scale\n```"
+    llm = ScriptedLLM([reply])
+    drafter = Drafter(
+        llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue="total() should take a scale"
+    )
+    op = Operation("add_parameter", "shop.cart.Cart.total", {"name": "scale", "default": "1"})
+    draft = drafter.draft(
+        Phase("01_add_parameter", op, ("shop/cart.py",)), {"shop/cart.py": SOURCE}
+    )
+    assert draft.slots["body"] == "def total(self, scale=1):\n    return 1 * scale"
+    assert "`scale` (default `1`)" in llm.calls[0][0][-1].content and draft.problem is None
+    quiet = Operation("add_parameter", "shop.cart.Cart.total", {"name": "scale", "body": False})
+    assert drafter.slots_for(quiet) == ()
