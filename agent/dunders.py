@@ -53,14 +53,13 @@ def instance_attributes(class_source: str) -> list[Attribute]:
     except SyntaxError:
         return []
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef)), None)
-    init = next(
-        (
-            n
-            for n in (cls.body if cls else [])
-            if isinstance(n, ast.FunctionDef) and n.name == "__init__"
-        ),
-        None,
-    )
+    # the implementation, not the ``@overload`` stubs before it: the last ``__init__``
+    inits = [
+        n
+        for n in (cls.body if cls else [])
+        if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+    ]
+    init = inits[-1] if inits else None
     if init is None:
         return []
     star = init.args.kwarg.arg if init.args.kwarg else None

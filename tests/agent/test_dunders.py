@@ -98,3 +98,18 @@ def test_the_drafter_fills_the_fields_slot_and_renders(tmp_path: Path) -> None:
 def test_no_template_for_other_methods() -> None:
     with pytest.raises(ValueError, match="no template"):
         dunders.render("__lt__", [])
+
+
+def test_the_implementation_init_wins_over_overload_stubs() -> None:
+    src = textwrap.dedent(
+        """
+        class S:
+            @overload
+            def __init__(self, key: str) -> None: ...
+
+            def __init__(self, key, salt=b"x"):
+                self.secret_key = key
+                self.salt = salt
+        """
+    )
+    assert [a.name for a in dunders.instance_attributes(src)] == ["secret_key", "salt"]
