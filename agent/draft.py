@@ -350,9 +350,9 @@ class Drafter:
                 continue
             messages = self._ask(
                 "You give Python type annotations. Reply with JSON mapping each parameter "
-                'name and "return" to a truthful annotation that works at runtime: '
-                "builtins, typing names (Any, Callable, Mapping, Iterable, Optional...) "
-                "or the module's own classes.",
+                'name and "return" to a truthful type that works at runtime, such as int, '
+                "str, bool, dict, list, Callable, Mapping, Iterable, Optional[int], Any, or "
+                "one of the module's own classes.",
                 f"```python\n{code[:1500]}\n```\n\nRequest:\n{self.issue[:600]}\n\n"
                 f"Annotate `{fn.name}`: " + ", ".join(params),
                 feedback,

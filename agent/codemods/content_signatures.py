@@ -65,6 +65,8 @@ def _annotation(text: object, known: set[str], wanted: set[str]) -> cst.Annotati
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     if names - known - set(typing.__all__) - STDLIB:
         return None
+    if isinstance(tree.body, ast.Name) and tree.body.id in STDLIB:
+        return None  # a bare module (`builtins`, `typing`) is not a type
     # typing names go in as themselves, stdlib modules (``numbers.Number``) as "import x"
     wanted |= {n if n in typing.__all__ else f"import {n}" for n in names - known}
     return cst.Annotation(expr)

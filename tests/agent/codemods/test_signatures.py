@@ -91,3 +91,11 @@ def test_stdlib_module_types_are_imported() -> None:
         run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
     )
     assert "import collections\n" in out and "*dicts: collections.abc.Mapping" in out
+
+
+def test_a_bare_module_is_not_a_type() -> None:
+    sigs = {"pkg.mod.merge": {"dicts": "builtins", "kwargs": "typing", "return": "dict"}}
+    out = applied(
+        run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
+    )
+    assert "def merge(*dicts: Any, **kwargs: Any) -> dict:" in out
