@@ -464,8 +464,10 @@ class Drafter:
                 Message("assistant", f"```python\n{previous['source']}\n```"),
                 Message("user", f"That failed: {feedback}\nSend the corrected complete code."),
             ]
+        # a helper plus every rewritten caller is several definitions long
+        budget = self.max_tokens * (2 if op.op == "extract_helper" else 1)
         params = GenerationParams(
-            max_tokens=self.max_tokens,
+            max_tokens=budget,
             temperature=0.0 if not sample else 0.7,
             seed=sample,
             stop=("\n```\n",),
@@ -476,7 +478,7 @@ class Drafter:
         problem = check_definition(code, wanted)
         if problem and call.finish_reason == "length":
             problem = (
-                f"the reply was cut off at the {self.max_tokens}-token limit ({problem}); send "
+                f"the reply was cut off at the {budget}-token limit ({problem}); send "
                 "less code: only the definitions that change, without unchanged parts"
             )
         return code, replace(call, parsed=code, error=problem)
