@@ -182,7 +182,7 @@ def check(candidate: Candidate, checker: OperationChecker) -> Checked:
         ops += [o for o in good if o not in ops]
         problems += bad
         repairs += fixed
-    ops = _drop_test_twins(ops, checker)
+    ops = _drop_test_twins(_drop_same_parameter(ops), checker)
     return Checked(
         candidate.backend,
         tuple(ops),
@@ -191,6 +191,21 @@ def check(candidate: Candidate, checker: OperationChecker) -> Checked:
         len(candidate.operations),
         meta=candidate.meta,
     )
+
+
+def _drop_same_parameter(ops: list[Operation]) -> list[Operation]:
+    """One ``add_parameter`` per (function, name): an example call in the issue
+    (``f(x, key=len)``) must not add the parameter a second time with another default."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for o in ops:
+        key = (o.target, str(o.params.get("name")))
+        if o.op == "add_parameter" and key in seen:
+            continue
+        if o.op == "add_parameter":
+            seen.add(key)
+        out.append(o)
+    return out
 
 
 def _drop_test_twins(ops: list[Operation], checker: OperationChecker) -> list[Operation]:

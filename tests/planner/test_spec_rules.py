@@ -135,3 +135,16 @@ def test_extract_helper_keeps_only_the_listed_names_that_are_functions(sample_di
     )
     checked = check(Candidate("rules", (op,)), OperationChecker(sample_digest))
     assert checked.operations[0].params["functions"] == ["get_user", "_format_name"]
+
+
+def test_a_parameter_is_added_once_per_function(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
+    from planner.fusion import OperationChecker, check
+    from planner.spec import Operation
+
+    ops = (
+        Operation("add_parameter", "pkg.users.get_user", {"name": "key", "default": "None"}),
+        Operation("add_parameter", "pkg.users.get_user", {"name": "key", "default": "len"}),
+    )
+    checked = check(Candidate("rules", ops), OperationChecker(sample_digest))
+    assert [o.params["default"] for o in checked.operations] == ["None"]
