@@ -83,31 +83,23 @@ class FixRun:
     ) -> str:
         attempt_id = f"{self.run_id}:{draft.phase_id}:{attempt}"
         failure = validation.failure if validation is not None else None
-        for call in draft.calls:
+        common = {
+            "run_id": self.run_id,
+            "attempt_id": attempt_id,
+            "parent_attempt": parent,
+            "phase": draft.phase_id,
+            "op": draft.operation.to_dict(),
+        }
+        # a phase without model calls is still one attempt (the codemod's)
+        for call in draft.calls or (None,):
+            fields = call.to_dict() if call is not None else {"role": "codemod"}
+            error = call.error if call is not None else None
             self.memory.record_attempt(
                 {
-                    "run_id": self.run_id,
-                    "attempt_id": attempt_id,
-                    "parent_attempt": parent,
-                    "phase": draft.phase_id,
-                    "op": draft.operation.to_dict(),
-                    **call.to_dict(),
+                    **common,
+                    **fields,
                     "outcome": outcome,
-                    "error": call.error or (failure.message if failure else None),
-                    "script_hash": draft.script_hash,
-                }
-            )
-        if not draft.calls:
-            self.memory.record_attempt(
-                {
-                    "run_id": self.run_id,
-                    "attempt_id": attempt_id,
-                    "parent_attempt": parent,
-                    "phase": draft.phase_id,
-                    "op": draft.operation.to_dict(),
-                    "role": "codemod",
-                    "outcome": outcome,
-                    "error": failure.message if failure else None,
+                    "error": error or (failure.message if failure else None),
                     "script_hash": draft.script_hash,
                 }
             )
@@ -162,11 +154,7 @@ class FixRun:
         baseline = run_examples(examples, scratch.root, self.python, self.sandbox)
         while attempts < budget:
             attempts += 1
-            before = {
-                rel: (scratch.root / rel).read_text(encoding="utf-8")
-                for rel in scratch.changed_paths()
-                if (scratch.root / rel).is_file()
-            }
+            before = _snapshot(scratch)
             picked: tuple[Draft, Validation] | None = None
             try:
                 if attempts == 1 and self.options.candidates > 1 and budget > 1:
@@ -262,11 +250,7 @@ class FixRun:
         Ranked by checks passed, then StyleProfile score of the changed code, then the
         smaller diff. Returns ``None`` when no candidate produced a usable slot.
         """
-        before = {
-            rel: (scratch.root / rel).read_text(encoding="utf-8")
-            for rel in scratch.changed_paths()
-            if (scratch.root / rel).is_file()
-        }
+        before = _snapshot(scratch)
         ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, str]]] = []
         for k in range(self.options.candidates):
             draft = drafter.draft(phase, self._files(scratch), sample=k)
@@ -274,11 +258,7 @@ class FixRun:
                 self._remember_draft(draft, "invalid slot", None, 0, None)
                 continue
             validation = self._validate(draft, scratch, scripts_dir, scope)
-            after = {
-                rel: (scratch.root / rel).read_text(encoding="utf-8")
-                for rel in scratch.changed_paths()
-                if (scratch.root / rel).is_file()
-            }
+            after = _snapshot(scratch)
             changed = [text for rel, text in after.items() if before.get(rel) != text]
             style = (
                 sum(self.style.score(t) for t in changed) / len(changed)
@@ -549,3 +529,12 @@ class FixRun:
                 "landed": result.landed,
             }
         )
+
+
+def _snapshot(scratch: Scratch) -> dict[str, str]:
+    """The current text of every file the run has changed so far on the scratch copy."""
+    return {
+        rel: (scratch.root / rel).read_text(encoding="utf-8")
+        for rel in scratch.changed_paths()
+        if (scratch.root / rel).is_file()
+    }
