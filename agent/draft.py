@@ -111,8 +111,6 @@ def needed_slots(op: Operation, *, module_target: bool = False) -> tuple[str, ..
         return ("body",)  # the new parameter threaded into the function (False: signature only)
     if op.op == "modernize" and op.params.get("idiom") == "typing_namedtuple":
         return ("field_types",)
-    if op.op == "modernize" and op.params.get("idiom") == "pathlib":
-        return ("source",)
     if op.op == "add_annotations":
         return ("signatures",)
     return ()

@@ -6,7 +6,9 @@ attributes. Here the model fills one structured slot — which instance attribut
 the method is rendered from a template: the repr starts with ``type(self).__name__`` (so
 subclasses show their own name), equality returns ``NotImplemented`` for other types, and
 the hash agrees with equality (dicts and lists are hashed as sorted tuples). Attributes
-whose names look like secrets are never offered for a repr.
+whose names look like secrets are never offered for a repr, and neither are attributes that
+evidently hold objects without a useful repr (an instance of a project class, a callable):
+those print as ``<... object at 0x...>`` and say nothing in a log.
 """
 
 from __future__ import annotations
@@ -26,10 +28,23 @@ PURPOSE = {
 SENSITIVE = re.compile(r"secret|passw|token|credential|private|api_?key|(^|_)keys?$", re.I)
 
 
+# Types whose values have a readable repr (also as items of containers).
+_DATA_TYPES = frozenset((
+    "str", "bytes", "bytearray", "int", "float", "complex", "bool", "None", "NoneType",
+    "list", "dict", "set", "frozenset", "tuple", "List", "Dict", "Set", "FrozenSet", "Tuple",
+    "Optional", "Union", "Sequence", "Mapping", "Iterable", "Literal", "Decimal", "Fraction",
+    "Path", "PurePath", "date", "datetime", "time", "timedelta", "type", "Type",
+))  # fmt: skip
+_DATA_CALLS = frozenset((
+    "str", "bytes", "int", "float", "bool", "list", "dict", "set", "frozenset", "tuple", "sorted",
+))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Attribute:
     name: str
     kind: str = "other"  # dict | list | set | other
+    opaque: bool = False  # evidently an object whose repr is ``<... at 0x...>``
 
 
 def _kind(value: ast.expr, star_kwargs: str | None) -> str:
@@ -44,6 +59,50 @@ def _kind(value: ast.expr, star_kwargs: str | None) -> str:
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
         return {"dict": "dict", "list": "list", "set": "set"}.get(value.func.id, "other")
     return "other"
+
+
+def _names(annotation: ast.expr) -> set[str]:
+    """The type names an annotation mentions (``a.b.C`` counts as ``C``; strings are parsed)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return {"?"}
+    out: set[str] = set()
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif isinstance(node, ast.Constant) and node.value is None:
+            out.add("None")
+    if isinstance(annotation, ast.Attribute):  # ``t.Any``: the module prefix is not a type
+        out = {annotation.attr}
+    return out - {"t", "typing", "cabc", "abc", "collections"}
+
+
+def _opaque(annotation: ast.expr | None, value: ast.expr | None) -> bool:
+    """Whether the attribute evidently holds an object with the default ``object`` repr.
+
+    By its annotation: one that names only project classes or callables (``Any`` and
+    unknowns say nothing). By its value: a call of a capitalized name (an instance of a
+    class) or a lambda.
+    """
+    if annotation is not None:
+        names = _names(annotation)
+        if "Any" in names or "?" in names or not names:
+            return False
+        if names & {"Callable", "Awaitable", "Coroutine", "Iterator", "Generator"}:
+            return True
+        named = names - {"None", "NoneType", "Optional", "Union"}
+        return bool(named) and not named & _DATA_TYPES
+    if isinstance(value, ast.Lambda):
+        return True
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        return name[:1].isupper() and name not in _DATA_TYPES and name not in _DATA_CALLS
+    return False
 
 
 def instance_attributes(class_source: str) -> list[Attribute]:
@@ -63,14 +122,22 @@ def instance_attributes(class_source: str) -> list[Attribute]:
     if init is None:
         return []
     star = init.args.kwarg.arg if init.args.kwarg else None
+    params = {
+        a.arg: a.annotation
+        for a in [*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs]
+        if a.annotation is not None
+    }
     seen: dict[str, Attribute] = {}
     for node in ast.walk(init):
         targets: list[ast.expr] = []
         value: ast.expr | None = None
+        annotation: ast.expr | None = None
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
+            targets, value, annotation = [node.target], node.value, node.annotation
+        if annotation is None and isinstance(value, ast.Name):
+            annotation = params.get(value.id)  # ``self.x = x`` takes the parameter's type
         for t in targets:
             for el in t.elts if isinstance(t, ast.Tuple) else [t]:
                 if (
@@ -84,7 +151,9 @@ def instance_attributes(class_source: str) -> list[Attribute]:
                         if value is not None and not isinstance(t, ast.Tuple)
                         else "other"
                     )
-                    seen[el.attr] = Attribute(el.attr, kind)
+                    single = not isinstance(t, ast.Tuple)
+                    opaque = single and _opaque(annotation, value)
+                    seen[el.attr] = Attribute(el.attr, kind, opaque)
     return sorted(seen.values(), key=lambda a: _order(init, a.name))
 
 
@@ -96,9 +165,15 @@ def _order(init: ast.FunctionDef, name: str) -> int:
 
 
 def offered(method: str, attributes: list[Attribute]) -> list[Attribute]:
-    """The attributes a slot may choose from (a repr never offers secret-looking ones)."""
+    """The attributes a slot may choose from.
+
+    A repr never offers secret-looking ones, nor (unless nothing else is left) ones that
+    evidently hold objects whose repr is the uninformative ``<... object at 0x...>``.
+    """
     if method == "__repr__":
-        return [a for a in attributes if not SENSITIVE.search(a.name)]
+        safe = [a for a in attributes if not SENSITIVE.search(a.name)]
+        readable = [a for a in safe if not a.opaque]
+        return readable or safe
     return list(attributes)
 
 

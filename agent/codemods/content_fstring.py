@@ -27,7 +27,7 @@ from libcst.metadata import (
 )
 
 from agent.codemods.content_fstring_proof import convert_format, convert_percent
-from agent.codemods.content_fstring_text import Arg, Unconvertible
+from agent.codemods.content_fstring_text import Arg, Unconvertible, positional_specifiers
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,16 @@ def _no_comments(node: cst.CSTNode) -> None:
         raise Unconvertible("its tokens could not be read") from None
     if any(t.type == tokenize.COMMENT for t in tokens):
         raise Unconvertible("a comment inside the expression would be lost")
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """``name`` or ``name.attr.attr`` (parentheses dropped) for a name chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base is not None else None
+    return None
 
 
 def _simple(node: cst.BaseExpression) -> bool:
@@ -317,15 +327,38 @@ class FStringCommand(VisitorBasedCodemodCommand):
             return updated_node
         try:
             _no_comments(original_node)
-            pieces = convert_percent(
-                [_code(p) for p in parts], self._percent_args(original_node, updated_node)
-            )
+            codes = [_code(p) for p in parts]
+            packed = self._packed(original_node, codes)
+            if packed is not None:
+                operand, items = packed
+                pieces = convert_percent(codes, items, packed=operand)
+            else:
+                pieces = convert_percent(codes, self._percent_args(original_node, updated_node))
         except Unconvertible as why:
             if not _code(parts[0]).lower().startswith(("b", "rb", "br")):
                 self._skip(original_node, why)
             return updated_node
         self.converted += 1
         return self._rebuild(pieces, original_node.left, updated_node)
+
+    def _packed(
+        self, original: cst.BinaryOperation, codes: Sequence[str]
+    ) -> tuple[str, list[Arg]] | None:
+        """``name`` and its items ``name[0]``, ``name[1]``, ... for ``'%s %r' % name``.
+
+        With two or more positional specifiers, ``%`` succeeds only on a tuple of exactly
+        that many items (any other value raises TypeError), so a right operand that is a
+        name or attribute chain of unknown kind (cheap to evaluate again) can be indexed.
+        One specifier (or a mapping key, a ``*``) is left to ``_percent_args``: with one,
+        the value may or may not be a 1-tuple. None when this does not apply.
+        """
+        dotted = _dotted(original.right)
+        if dotted is None or self.kind(original.right) != "unknown":
+            return None
+        count = positional_specifiers(codes)
+        if count is None or count < 2:
+            return None
+        return dotted, [Arg(f"{dotted}[{i}]", "unknown", True, True, i) for i in range(count)]
 
     def _percent_args(
         self, original: cst.BinaryOperation, updated: cst.BinaryOperation

@@ -6,7 +6,10 @@ may be duplicated or dropped). The format is parsed and rendered by
 ``content_fstring_text``; then the result is *proven* on probe values: the old
 expression (``value % probes`` / ``value.format(*probes)``) and the new f-string (with
 the probes in place of the arguments) must give identical text, twice, with different
-probes. Anything that cannot be converted exactly raises ``Unconvertible``.
+probes. For ``'...' % args`` with ``args`` a bare name (``packed``), the arguments are
+``args[0]``, ``args[1]``, ...: the f-string is run with a tuple of the probes for ``args``,
+the same tuple the old expression gets. Anything that cannot be converted exactly raises
+``Unconvertible``.
 """
 
 from __future__ import annotations
@@ -81,18 +84,36 @@ def _name(key: Key) -> str:
     return f"_p{key}" if isinstance(key, int) else f"_k_{key}"
 
 
+_PACKED = "_pt"  # stands for the packed operand in the probe f-string
+
+
+def _packed_exprs(args: Mapping[Key, Arg], packed: str) -> dict[Key, str]:
+    """Probe expressions: each ``<packed>[i]`` argument with the operand as ``_pt``."""
+    out: dict[Key, str] = {}
+    for key, arg in args.items():
+        if not arg.code.startswith(packed):
+            raise Unconvertible(f"`{arg.code}` is not an item of `{packed}`")
+        out[key] = _PACKED + arg.code[len(packed) :]
+    return out
+
+
 def prove(
     parts: Sequence[Part],
     args: Mapping[Key, Arg],
     old: Callable[[Mapping[Key, object]], str],
     *,
     lenient: bool = False,
+    packed: str | None = None,
 ) -> list[str]:
-    """The rendered pieces, once old and new formats agree on two sets of probe values."""
+    """The rendered pieces, once old and new formats agree on two sets of probe values.
+
+    With ``packed`` (the source of a name or attribute chain), every argument's code is
+    an item of it, and the f-string is evaluated with the tuple of the probes in its place.
+    """
     exprs = {k: a.code for k, a in args.items()}
     atomic = {k: a.atomic for k, a in args.items()}
     quotes = choose_quotes(parts, exprs, atomic)
-    probe_exprs = {k: _name(k) for k in args}
+    probe_exprs = {k: _name(k) for k in args} if packed is None else _packed_exprs(args, packed)
     code = " ".join(render(parts, probe_exprs, {k: True for k in args}, quotes))
     try:
         compiled = compile(code, "<fstring>", "eval", dont_inherit=True)
@@ -104,8 +125,11 @@ def prove(
             expected = old(values)
         except Exception as exc:  # the original would raise: leave it as it is
             raise Unconvertible(f"the original format fails on such values ({exc})") from None
+        names: dict[str, object] = {_name(k): v for k, v in values.items()}
+        if packed is not None:
+            names = {_PACKED: tuple(values[i] for i in range(len(values)))}
         try:
-            got = eval(compiled, {"__builtins__": {}}, {_name(k): v for k, v in values.items()})
+            got = eval(compiled, {"__builtins__": {}}, names)
         except Exception as exc:
             raise Unconvertible(f"the f-string fails where the original does not ({exc})") from None
         if got != expected:
@@ -134,11 +158,18 @@ def _literal_value(codes: Sequence[str]) -> str:
     return value
 
 
-def convert_percent(codes: Sequence[str], args: Sequence[Arg] | Mapping[str, Arg]) -> list[str]:
+def convert_percent(
+    codes: Sequence[str],
+    args: Sequence[Arg] | Mapping[str, Arg],
+    *,
+    packed: str | None = None,
+) -> list[str]:
     """F-string pieces (one per literal part) for ``<literal parts> % args``.
 
     ``args`` is the tuple's elements (a single non-tuple value is a one-element list) or,
-    for ``%(name)s`` formats, the dict literal's entries.
+    for ``%(name)s`` formats, the dict literal's entries. ``packed`` is the source of a
+    bare name (or attribute chain) right operand, when ``args`` are its items
+    ``name[0]``, ``name[1]``, ...: the proof then runs the f-string on a tuple for it.
     """
     mapping = isinstance(args, Mapping)
     keyed: dict[Key, Arg] = {}
@@ -164,8 +195,12 @@ def convert_percent(codes: Sequence[str], args: Sequence[Arg] | Mapping[str, Arg
     _check_uses(fields, keyed)
     value = _literal_value(codes)
     if mapping:
+        if packed is not None:
+            raise Unconvertible("a packed operand for a %(name) format")
         return prove(parts, keyed, lambda v: value % {str(k): x for k, x in v.items()})
-    return prove(parts, keyed, lambda v: value % tuple(v[i] for i in range(len(keyed))))
+    return prove(
+        parts, keyed, lambda v: value % tuple(v[i] for i in range(len(keyed))), packed=packed
+    )
 
 
 def _number_fields(parts: Sequence[Part]) -> list[Field]:

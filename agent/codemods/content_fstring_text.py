@@ -25,6 +25,7 @@ __all__ = [
     "parse_braces",
     "parse_percent",
     "percent_field",
+    "positional_specifiers",
     "render",
     "split_literal",
 ]
@@ -112,6 +113,23 @@ def parse_percent(text: str) -> list[str | re.Match[str]]:
         pos = m.end()
     out.append(text[pos:])
     return [s for s in out if not (isinstance(s, str) and s == "")]
+
+
+def positional_specifiers(codes: Sequence[str]) -> int | None:
+    """How many positional %-specifiers (not ``%%``) the literal parts hold.
+
+    None when one has a ``%(key)`` mapping key or a ``*`` width or precision (those do
+    not take exactly one item of the tuple each).
+    """
+    count = 0
+    for code in codes:
+        for seg in parse_percent(split_literal(code)[2]):
+            if isinstance(seg, str):
+                continue
+            if seg.group("key") is not None or "*" in (seg.group("width"), seg.group("prec")):
+                return None
+            count += 1
+    return count
 
 
 def _field_name(name: str) -> tuple[Key, tuple[tuple[str, Key], ...]]:

@@ -7,7 +7,10 @@
   a value that may be a float, ...).
 - ``builtin_generics``: ``typing.List[int]`` / ``List[int]`` -> ``list[int]`` (also Dict,
   Set, FrozenSet, Tuple, Type), dropping typing imports that become unused.
-- ``pathlib`` / ``typing_namedtuple``: need the LLM's rewritten ``source``; run as ``edit``.
+- ``pathlib``: the ``os.path`` calls of one function become ``pathlib`` calls with the same
+  results (``content_pathlib``); given a ``source`` slot (an LLM's rewrite) it runs as
+  ``edit`` instead.
+- ``typing_namedtuple``: from the ``field_types`` slot, or the LLM's ``source`` as ``edit``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from libcst.metadata import (
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped, apply_operation
 from agent.codemods.content_fstring import FStringCommand
 from agent.codemods.content_namedtuple import to_typing_namedtuple
+from agent.codemods.content_pathlib import to_pathlib
 from agent.codemods.nodes import Located, finish, locate
 from planner.spec import Operation
 
@@ -158,6 +162,8 @@ def modernize(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Resu
     idiom = op.params.get("idiom")
     if idiom == "typing_namedtuple" and "field_types" in slots:
         return to_typing_namedtuple(files, op.target, slots["field_types"])
+    if idiom == "pathlib" and not slots.get("source"):
+        return to_pathlib(files, op.target)
     if idiom in ("pathlib", "typing_namedtuple"):
         if not slots.get("source"):
             return Failed(

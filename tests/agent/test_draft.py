@@ -25,7 +25,7 @@ def test_needed_slots() -> None:
     assert needed_slots(Operation("add_docstring", "a.b", {"text": "given"})) == ()
     assert needed_slots(Operation("edit", "a.b", {})) == ("source",)
     assert needed_slots(Operation("modernize", "a", {"idiom": "fstring"})) == ()
-    assert needed_slots(Operation("modernize", "a.f", {"idiom": "pathlib"})) == ("source",)
+    assert needed_slots(Operation("modernize", "a.f", {"idiom": "pathlib"})) == ()
 
 
 def test_extract_and_check_code() -> None:

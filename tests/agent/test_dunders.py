@@ -113,3 +113,44 @@ def test_the_implementation_init_wins_over_overload_stubs() -> None:
         """
     )
     assert [a.name for a in dunders.instance_attributes(src)] == ["secret_key", "salt"]
+
+
+SIGNER = textwrap.dedent(
+    """
+    class Signer:
+        def __init__(
+            self,
+            secret_key: str | bytes,
+            salt: str | bytes | None = b"signer",
+            sep: "str | bytes" = b".",
+            digest_method: t.Any | None = None,
+            algorithm: SigningAlgorithm | None = None,
+            on_error: Callable[[str], None] | None = None,
+        ):
+            self.secret_keys: list[bytes] = [secret_key]
+            self.salt = salt
+            self.sep = sep
+            self.digest_method = digest_method
+            self.algorithm: SigningAlgorithm = algorithm or HMACAlgorithm()
+            self.cache = LRUCache(10)
+            self.on_error = on_error
+            self.counts = dict()
+    """
+).lstrip()
+
+
+def test_repr_leaves_out_objects_without_a_readable_repr() -> None:
+    attrs = dunders.instance_attributes(SIGNER)
+    opaque = {a.name for a in attrs if a.opaque}
+    assert opaque == {"algorithm", "cache", "on_error"}
+    offered = [a.name for a in dunders.offered("__repr__", attrs)]
+    assert offered == ["salt", "sep", "digest_method", "counts"]
+    # equality and hashing still see every attribute
+    assert len(dunders.offered("__eq__", attrs)) == len(attrs)
+
+
+def test_repr_offers_opaque_attributes_when_nothing_else_is_left() -> None:
+    src = "class A:\n    def __init__(self, conn: Connection):\n        self.conn = conn\n"
+    assert [a.name for a in dunders.offered("__repr__", dunders.instance_attributes(src))] == [
+        "conn"
+    ]

@@ -495,6 +495,75 @@ def test_fstring_folds_textwrap_dedent_into_lines() -> None:
     )
 
 
+CACHED_METHOD = """
+    class CachedMethod:
+        def __init__(self, func, scoped=True, typed=False, bound_to=None):
+            self.func, self.scoped, self.typed, self.bound_to = func, scoped, typed, bound_to
+
+        def __repr__(self):
+            cn = self.__class__.__name__
+            args = (cn, self.func, self.scoped, self.typed)
+            if self.bound_to is not None:
+                args += (self.bound_to,)
+                return ('<%s func=%r scoped=%r typed=%r bound_to=%r>' % args)
+            return ("%s(func=%r, scoped=%r, typed=%r)" % args)
+    """
+
+
+def test_fstring_indexes_a_bare_name_for_two_or_more_specifiers() -> None:
+    src = dedent(CACHED_METHOD)
+    result = run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod", {"idiom": "fstring"})
+    out = applied(result)
+    assert out == src.replace(
+        "return ('<%s func=%r scoped=%r typed=%r bound_to=%r>' % args)",
+        "return f'<{args[0]} func={args[1]!r} scoped={args[2]!r} typed={args[3]!r}"
+        " bound_to={args[4]!r}>'",
+    ).replace(
+        'return ("%s(func=%r, scoped=%r, typed=%r)" % args)',
+        'return f"{args[0]}(func={args[1]!r}, scoped={args[2]!r}, typed={args[3]!r})"',
+    )
+    assert list(result.notes) == ["fstring: converted 2 in pkg.mod"]
+    classes = []
+    for code in (src, out):
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "m", "exec"), namespace)
+        classes.append(namespace["CachedMethod"])
+    for values in [
+        (len, True, False, None),
+        ('it\'s "q"', "s", {"k": "v'"}, None),
+        (print, False, True, "b'o\"und"),
+        (None, 0, 1.5, ("t",)),
+    ]:
+        old, new = (repr(cls(*values)) for cls in classes)
+        assert old == new
+
+
+def test_fstring_indexes_an_attribute_chain_proven_on_a_tuple() -> None:
+    src = "def f(self):\n    return '%s and %r' % self.pair\n"
+    out = applied(run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod", {"idiom": "fstring"}))
+    assert out == "def f(self):\n    return f'{self.pair[0]} and {self.pair[1]!r}'\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("'<%s>' % x", "could hold a tuple"),  # one specifier: x may or may not be a 1-tuple
+        ("'%d items' % x", "could hold a tuple"),
+        ("'%d of %d' % x", "%d of `x[0]`, which may not be an int"),
+        ("'%s %s' % get()", "could hold a tuple"),  # indexing would call get() twice
+        ("'%s %s' % x.y()", "could hold a tuple"),
+        ("'%s %s' % d['k']", "could hold a tuple"),
+        ("'%(a)s %(b)s' % x", "could hold a tuple"),
+        ("'%*d %s' % x", "could hold a tuple"),
+    ],
+)
+def test_fstring_leaves_unprovable_single_operands(line: str, reason: str) -> None:
+    src = f"def f(get, d):\n    x = get()\n    return {line}\n"
+    result = run(repo(**{"pkg.mod": src}), "modernize", "pkg.mod", {"idiom": "fstring"})
+    assert isinstance(result, Skipped), result
+    assert "line 3: left" in result.reason and reason in result.reason
+
+
 # ---------------------------------------------------------------------------- builtin generics
 
 
@@ -537,10 +606,10 @@ def test_builtin_generics_respects_requires_python(tmp_path: Path) -> None:
     assert "Alias = List[int]" in out and "def f(x: list[int])" in out
 
 
-def test_modernize_pathlib_needs_source_then_edits() -> None:
+def test_modernize_pathlib_without_source_is_a_codemod_with_source_edits() -> None:
     files = repo(**{"pkg.mod": "import os\n\n\ndef p(d):\n    return os.path.join(d, 'x')\n"})
-    missing = run(files, "modernize", "pkg.mod.p", {"idiom": "pathlib"})
-    assert isinstance(missing, Failed) and "`source` slot" in missing.error
+    codemod = applied(run(files, "modernize", "pkg.mod.p", {"idiom": "pathlib"}))
+    assert "return str(Path(d, 'x'))" in codemod  # no slot: the deterministic codemod
     src = "def p(d):\n    return str(Path(d) / 'x')\n"
     out = applied(
         run(
@@ -639,12 +708,20 @@ print(excepts(ValueError, int, handler).__name__)
 """
 
 BOLTONS_PROBE = """
-from boltons.cacheutils import LRI, LRU, CachedFunction, cached
+from boltons.cacheutils import LRI, LRU, CachedFunction, CachedMethod, cached
 print(repr(LRI(max_size=3, values={'a': 1})))
 print(repr(LRU(max_size=2, on_miss=len)))
 print(repr(CachedFunction(len, {}, scoped=False)))
 print(repr(CachedFunction(len, {}, typed=True)))
 print(repr(CachedFunction(len, {})))
+class Quoted:
+    def __repr__(self):
+        return "Quoted('it\\'s', \\"x\\")"
+    def m(self):
+        return 1
+    m = CachedMethod(m, {}, typed=True)
+print(repr(Quoted.m).replace(hex(id(Quoted.__dict__['m'].func)), 'ID'))
+print(repr(Quoted().m).replace(hex(id(Quoted.__dict__['m'].func)), 'ID'))
 """
 
 
@@ -665,7 +742,10 @@ def test_boltons_cacheutils_fstrings_keep_reprs(tmp_path: Path) -> None:
     root = project("boltons-26.2.0", tmp_path)
     before = py(root, BOLTONS_PROBE)
     result = apply_to(root, "modernize", "boltons.cacheutils", {"idiom": "fstring"})
-    assert any("could hold a tuple" in n for n in result.notes)  # `% max_size` is left alone
+    assert list(result.notes) == ["fstring: converted 9 in boltons.cacheutils"]
+    assert remaining_formats(root / "boltons" / "cacheutils.py") == []  # `% args` included
+    assert "bound_to={args[4]!r}>'" in (root / "boltons" / "cacheutils.py").read_text()
+    assert "bound_to=Quoted('it's', \"x\")>" in before
     assert py(root, BOLTONS_PROBE) == before
     pytest_passes(root, "boltons", "tests")
 
