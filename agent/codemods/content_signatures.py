@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import sys
 import typing
 from collections.abc import Mapping
@@ -56,7 +57,33 @@ def _params(fn: cst.FunctionDef) -> list[tuple[str, cst.Param]]:
     return out
 
 
+# How people (and small models) write types in prose, and the typing name each means.
+_INFORMAL = {
+    "function": "Callable", "func": "Callable", "callable": "Callable", "lambda": "Callable",
+    "method": "Callable", "any": "Any", "string": "str", "integer": "int", "number": "float",
+    "numeric": "float", "boolean": "bool", "dictionary": "dict", "mapping": "Mapping",
+    "sequence": "Sequence", "iterable": "Iterable", "iterator": "Iterator", "none": "None",
+    "generator": "Iterator", "hashable": "Hashable",
+}  # fmt: skip
+
+
+def informal_type(text: str) -> str:
+    """An annotation written in words, as Python: ``function`` -> ``Callable``, ``list or
+    tuple`` -> ``Union[list, tuple]``, ``list of str`` -> ``list``; anything else unchanged."""
+    text = text.strip().strip("`'\"").strip()
+    words = [w.strip() for w in re.split(r"\s+or\s+|\s*,\s*or\s+", text) if w.strip()]
+    if len(words) > 1:
+        parts = [informal_type(w) for w in words]
+        return f"Union[{', '.join(dict.fromkeys(parts))}]" if len(set(parts)) > 1 else parts[0]
+    of = re.fullmatch(r"(?:an?\s+)?(\w+)\s+of\s+.+", text)
+    if of:
+        text = of.group(1)
+    text = re.sub(r"^(?:an?|the)\s+", "", text)
+    return _INFORMAL.get(text.lower(), text) if re.fullmatch(r"\w+", text) else text
+
+
 def _annotation(text: object, known: set[str], wanted: set[str]) -> cst.Annotation | None:
+    text = informal_type(str(text))
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
         expr = cst.parse_expression(str(text).strip())
@@ -86,7 +113,10 @@ def _annotated(
     for i, (name, param) in enumerate(_params(fn)):
         ann = param.annotation
         if ann is None and not (is_method and i == 0):
-            typed = _annotation(sig[name], known, wanted) if name in sig else None
+            given = sig.get(name)
+            if isinstance(given, str) and informal_type(given) == "None":
+                given = "Any"  # a parameter that can only be None says nothing: default None
+            typed = _annotation(given, known, wanted) if name in sig else None
             if typed is None:
                 dropped.append(f"{qual}({name})")
                 wanted.add("Any")

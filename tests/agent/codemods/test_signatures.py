@@ -99,3 +99,20 @@ def test_a_bare_module_is_not_a_type() -> None:
         run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
     )
     assert "def merge(*dicts: Any, **kwargs: Any) -> dict:" in out
+
+
+def test_types_written_in_words_become_python() -> None:
+    sigs = {
+        "pkg.mod.valmap": {
+            "func": "function",
+            "d": "dictionary or list",
+            "factory": "None",
+            "return": "a dict",
+        }
+    }
+    out = applied(
+        run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.valmap", {}, signatures=sigs)
+    )
+    assert "def valmap(func: Callable, d: Union[dict, list], factory: Any = dict) -> dict:" in out
+    hints = typing.get_type_hints(load(out)["valmap"])
+    assert hints["func"] is typing.Callable and typing.get_args(hints["d"]) == (dict, list)
