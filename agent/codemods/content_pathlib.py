@@ -55,6 +55,7 @@ from libcst.metadata import (
 from agent.codemods.base import Failed, RepoFiles, Result, Skipped
 from agent.codemods.content_imports import import_bindings
 from agent.codemods.nodes import finish, locate
+from agent.codemods.structure_imports import is_docstring
 
 __all__ = ["PathlibCommand", "to_pathlib"]
 
@@ -246,7 +247,7 @@ class PathlibCommand(VisitorBasedCodemodCommand):
         if not isinstance(body, cst.IndentedBlock):  # ``def f(): return ...`` on one line
             return updated_node
         lines = list(body.body)
-        at = 1 if lines and _is_docstring(lines[0]) else 0
+        at = 1 if lines and is_docstring(lines[0]) else 0
         return updated_node.with_changes(
             body=body.with_changes(body=[*lines[:at], stmt, *lines[at:]])
         )
@@ -469,15 +470,6 @@ def _imports_in_functions(module: cst.Module) -> bool:
     finder = Finder()
     module.visit(finder)
     return finder.found
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
 
 
 def to_pathlib(files: RepoFiles, target: str) -> Result:
