@@ -17,8 +17,21 @@ from typing import Any
 from planner.candidates import Candidate, ops
 from planner.issue_text import IssueText, Mention, parse_issue
 from planner.spec import Operation
-from planner.spec_rules_base import BUG, CALLABLE, DUNDER, is_new_name
+from planner.spec_rules_base import BUG, CALLABLE, DUNDER, GAP, INTENT, MODERNIZE, is_new_name
 from planner.spec_rules_structure import StructureRules
+
+# "accept an optional `key` argument", "add a new `step` keyword parameter", "take `key=`"
+PARAM_PROSE = re.compile(
+    r"\b(?:accept|take|add|support|grow|gain|get|have)(?:s|ed)?\b(?:\s+(?:an?|the|new|optional|extra|"
+    r"keyword|keyword-only))*\s+`(?P<name>\w+)=?`\s*(?:\(\w+\)\s*)?(?:as\s+an?\s+)?"
+    r"(?:(?:optional|new|keyword|keyword-only)\s+)*(?:argument|parameter|param|kwarg|option|flag)s?\b",
+    re.I,
+)
+DEFAULT = re.compile(
+    r"\b(?:default(?:ing|s)?|with a default)\s*(?:value\s*)?(?:of|to|is|=|:)?\s*"
+    r"`?(?P<value>[^`\s,;)]+(?:\([^`)]*\))?)`?",
+    re.I,
+)
 
 
 class RulesNormalizer(StructureRules):
@@ -29,7 +42,9 @@ class RulesNormalizer(StructureRules):
     def propose(self, text: str) -> Candidate | None:
         issue = parse_issue(text)
         lower = issue.lower
-        bug = bool(BUG.search(issue.title.lower()))
+        # A title that names a specific change ("rename X ... is not needed") is that
+        # change, not a bug report, even when it contains a bug-report word.
+        bug = bool(BUG.search(issue.title.lower())) and not INTENT.search(issue.title.lower())
         handlers: list[tuple[bool, Callable[[IssueText], list[Operation]]]] = [
             (bug, self.edit),
             (
@@ -39,21 +54,26 @@ class RulesNormalizer(StructureRules):
                 self.rename,
             ),
             ("keyword-only" in lower or "keyword only" in lower, self.keyword_only),
-            (bool(re.search(r"\bremove\b[^.]*\b(param|argument)", lower)), self.remove_parameter),
-            (bool(re.search(r"\bmove\b[^.]*\b(in)?to\b", lower)), self.move),
+            (bool(re.search(rf"\bremove\b{GAP}\b(param|argument)", lower)), self.remove_parameter),
+            (bool(re.search(rf"\bmove\b{GAP}\b(in)?to\b", lower)), self.move),
             (
-                bool(re.search(r"\b(introduce|extract|add)\b[^.]*\bconstants?\b", lower)),
+                bool(
+                    re.search(
+                        rf"\b(introduce|extract|add|become|make|turn|into|as)\b{GAP}\bconstants?\b",
+                        lower,
+                    )
+                ),
                 self.extract_constant,
             ),
             (
-                bool(re.search(r"\b(extract|deduplicate|factor)\b[^.]*\bhelper\b", lower)),
+                bool(re.search(rf"\b(extract|deduplicate|factor)\b{GAP}\bhelper\b", lower)),
                 self.extract_helper,
             ),
             (
-                bool(re.search(r"\bwrap\b[^.]*\bwith\b|\bdecorat|\bmemoi[sz]", lower)),
+                bool(re.search(rf"\bwrap\b{GAP}\bwith\b|\bdecorat|\bmemoi[sz]", lower)),
                 self.add_decorator,
             ),
-            (bool(re.search(r"f-strings?|pathlib|namedtuple", lower)), self.modernize),
+            (bool(MODERNIZE.search(lower)), self.modernize),
             (any(DUNDER.match(m.text) for m in issue.code_names()), self.add_method),
             ("docstring" in lower or "document" in lower, self.add_docstring),
             (bool(re.search(r"type hints?|annotat", lower)), self.add_annotations),
@@ -191,6 +211,22 @@ class RulesNormalizer(StructureRules):
             if self._is_param(m.text) and any(f"`{m.text}`" in x for x in kw_sentences)
         ]
         for name in dict.fromkeys(params):
+            # the functions named in the same sentence as the parameter, when they have it
+            named = [
+                d
+                for x in kw_sentences
+                if f"`{name}`" in x and not re.search(r"\b(every|all|each)\b", x, re.I)
+                for m in issue.code_names()
+                if f"`{m.text}`" in x or f"`{m.text}()`" in x
+                for d in self._callables(m.text)
+                if name in d.params
+            ]
+            if named:
+                out += [
+                    Operation("make_keyword_only", d.qualname, {"names": [name]})
+                    for d in dict.fromkeys(named)
+                ]
+                continue
             scope = {d.module for m in issue.code_names() for d in self.defs(m, CALLABLE)}
             for d in self.symbols.definitions():
                 if (
@@ -245,6 +281,33 @@ class RulesNormalizer(StructureRules):
         return out
 
     def add_parameter(self, issue: IssueText) -> list[Operation]:
+        return self._parameter_in_call(issue) or self._parameter_in_prose(issue)
+
+    def _parameter_in_prose(self, issue: IssueText) -> list[Operation]:
+        """``f`` should accept an optional `key` argument (defaulting to `None`) / add a `key`
+        parameter to ``f``: the function named in that sentence gets the new parameter."""
+        out: list[Operation] = []
+        for sentence in issue.sentences:
+            hit = PARAM_PROSE.search(sentence)
+            if not hit:
+                continue
+            name = hit.group("name")
+            default = DEFAULT.search(sentence[hit.end() :])
+            value = default.group("value").strip().rstrip(".") if default else "None"
+            start = issue.raw.find(sentence)
+            for m in issue.code_names():
+                if not start <= m.position < start + len(sentence) or m.text == name:
+                    continue
+                for d in self._callables(m.text):
+                    if is_new_name(name) and name not in d.params:
+                        out.append(
+                            Operation("add_parameter", d.qualname, {"name": name, "default": value})
+                        )
+            if out:
+                return out
+        return out
+
+    def _parameter_in_call(self, issue: IssueText) -> list[Operation]:
         out = []
         for m in issue.names():
             if not m.call_args:

@@ -19,6 +19,18 @@ BUG = re.compile(
     r"\b(doesn'?t|does not|don'?t|isn'?t|is not|are not|aren'?t|can'?t|cannot|never|wrong|bug|"
     r"crash\w*|fails?|broken|incorrect|returns? (?:the )?wrong|raises?|blows? up)\b"
 )
+# A title asking for a specific change (it wins over bug-report words such as "not").
+INTENT = re.compile(
+    r"\b(renam\w*|move|extract\w*|keyword[- ]only|remove|convert|moderni[sz]e|annotat\w*|"
+    r"type hints?|docstrings?|f-strings?|pathlib|deduplicate|constant)\b"
+)
+# Within one sentence: a dot inside a dotted name (``pkg.mod.f``) does not end it.
+GAP = r"(?:[^.]|\.(?=\w))*"
+# Idiom upgrades the ``modernize`` op knows.
+MODERNIZE = re.compile(
+    r"f-strings?|pathlib|namedtuple|built-?in generics?|pep 585|"
+    r"typing\.(?:list|dict|set|frozenset|tuple|type)\b"
+)
 # Dunder names that are attributes, not methods to add.
 SPECIAL_ATTRS = {
     "__dict__",

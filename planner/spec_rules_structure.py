@@ -60,6 +60,11 @@ class StructureRules(RuleBase):
             if re.fullmatch(r"_?[A-Z][A-Z0-9_]+", m.text) and not self.defs(m, ())
         ]
         literals = [lit for lit, _ in issue.literals]
+        if not literals and len(consts) == 1:
+            # a number named in the request ("the literal 128 ... should become `MAX`")
+            sentence = issue.sentence_at(consts[0].position)
+            numbers = re.findall(r"(?<![\w.`])-?\d+(?:\.\d+)?(?![\w.])", PARENS.sub("", sentence))
+            literals = numbers[:1]
         for i, m in enumerate(consts):
             tail = issue.raw[m.position : m.position + 60]
             path = re.search(r"\bin `([\w./]+\.py)`", tail)
@@ -205,8 +210,10 @@ class StructureRules(RuleBase):
             else "pathlib"
             if "pathlib" in lower
             else "typing_namedtuple"
+            if "namedtuple" in lower
+            else "builtin_generics"
         )
-        if idiom == "fstring":
+        if idiom in ("fstring", "builtin_generics"):
             targets = self._module_targets(issue) or [d.qualname for d in self._resolved(issue)]
         else:
             targets = [d.qualname for d in self._resolved(issue)][:1] or self._module_targets(issue)

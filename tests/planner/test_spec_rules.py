@@ -49,6 +49,35 @@ from planner.spec import SpecError
             [("add_method", "pkg.users.Store", {"name": "__repr__"})],
         ),
         ("get_user crashes when the db is None", [("edit", "pkg.users.get_user", None)]),
+        # plain phrasings, not only the canonical ones
+        (
+            "Please rename `pkg.users.get_user` to `fetch_user` (keeping the old name is not needed).",
+            [("rename", "pkg.users.get_user", {"new_name": "fetch_user"})],
+        ),
+        (
+            "`chunks` should accept `step` as a keyword argument defaulting to 1.",
+            [("add_parameter", "pkg.util.chunks", {"name": "step", "default": "1"})],
+        ),
+        (
+            "It would help if `get_user` accepted an optional `cache` argument.",
+            [("add_parameter", "pkg.users.get_user", {"name": "cache", "default": "None"})],
+        ),
+        (
+            "Make the `verbose` argument of `pkg.users.get_user` keyword-only.",
+            [("make_keyword_only", "pkg.users.get_user", {"names": ["verbose"]})],
+        ),
+        (
+            "Move `pkg.util.chunks` into `pkg.users` and keep importing it from util.",
+            [("move_symbol", "pkg.util.chunks", {"to_module": "pkg.users", "reexport": True})],
+        ),
+        (
+            "The number 10 in `pkg/users.py` should become a module constant `CACHE_SIZE`.",
+            [("extract_constant", "pkg.users", {"name": "CACHE_SIZE", "value": "10"})],
+        ),
+        (
+            "Replace the `typing.List` annotations in `pkg/users.py` with builtin generics.",
+            [("modernize", "pkg.users", {"idiom": "builtin_generics"})],
+        ),
     ],
 )
 def test_rules_and_fusion(sample_digest, issue: str, expected: list) -> None:  # type: ignore[no-untyped-def]
