@@ -20,6 +20,7 @@ from planner.spec import Operation
 from planner.spec_rules_base import BUG, CALLABLE, DUNDER, GAP, INTENT, MODERNIZE, is_new_name
 from planner.spec_rules_structure import StructureRules
 
+PLURAL = re.compile(r"\b(every|all|each|both)\b(?!\s+callers?)(?!\s+call sites?)")
 # "accept an optional `key` argument", "add a new `step` keyword parameter", "take `key=`"
 PARAM_PROSE = re.compile(
     r"\b(?:accept|take|add|support|grow|gain|get|have)(?:s|ed)?\b(?:\s+(?:an?|the|new|optional|extra|"
@@ -54,8 +55,12 @@ class RulesNormalizer(StructureRules):
                 self.rename,
             ),
             ("keyword-only" in lower or "keyword only" in lower, self.keyword_only),
-            (bool(re.search(rf"\bremove\b{GAP}\b(param|argument)", lower)), self.remove_parameter),
-            (bool(re.search(rf"\bmove\b{GAP}\b(in)?to\b", lower)), self.move),
+            (
+                bool(re.search(rf"\b(remove|drop|delete)\b{GAP}\b(param|argument)", lower))
+                or bool(re.search(rf"\b(param\w*|argument)\b{GAP}\b(remove|drop|delete)", lower)),
+                self.remove_parameter,
+            ),
+            (bool(re.search(rf"\b(move|relocate)\b{GAP}\b(in)?to\b", lower)), self.move),
             (
                 bool(
                     re.search(
@@ -70,7 +75,12 @@ class RulesNormalizer(StructureRules):
                 self.extract_helper,
             ),
             (
-                bool(re.search(rf"\bwrap\b{GAP}\bwith\b|\bdecorat|\bmemoi[sz]", lower)),
+                bool(
+                    re.search(
+                        rf"\bwrap\b{GAP}\bwith\b|\bdecorat|\bmemoi[sz]|\bapply\s+`@?[\w.]+`\s+to\b",
+                        lower,
+                    )
+                ),
                 self.add_decorator,
             ),
             (bool(MODERNIZE.search(lower)), self.modernize),
@@ -165,7 +175,8 @@ class RulesNormalizer(StructureRules):
         if start < 0 or not verb:
             return None
         between = [m for m in olds if m.in_code and start + verb.end() <= m.position < new.position]
-        return between[-1] if between else None
+        params = [m for m in between if self._called_parameter(m, issue) and self._is_param(m.text)]
+        return params[0] if params else between[-1] if between else None
 
     def _best_old(self, new: str, olds: list[Mention], issue: IssueText) -> Mention | None:
         def score(m: Mention) -> float:
@@ -237,6 +248,16 @@ class RulesNormalizer(StructureRules):
                     out.append(Operation("make_keyword_only", d.qualname, {"names": [name]}))
         return out
 
+    @staticmethod
+    def _called_parameter(m: Mention, issue: IssueText) -> bool:
+        """The issue calls this name a parameter: "the `x` argument", "parameter `x`"."""
+        after = issue.raw[m.position : m.position + len(m.text) + 24]
+        before = issue.raw[max(0, m.position - 14) : m.position]
+        return bool(
+            re.match(rf"{re.escape(m.text)}`?\s+(?:param\w*|argument|kwarg|flag|option)", after)
+            or re.search(r"(?:param\w*|argument|kwarg)\s+`?$", before)
+        )
+
     def _callables(self, name: str) -> list[Any]:
         """Functions/methods for a name; a class stands for its ``__init__``."""
         out = []
@@ -253,12 +274,13 @@ class RulesNormalizer(StructureRules):
             m.text
             for m in issue.code_names()
             if self._is_param(m.text)
-            and not self.defs(m, ())
+            and (not self.defs(m, ()) or self._called_parameter(m, issue))
             and not any(fnmatch.fnmatchcase(m.text, g) for g in globs)
         ]
         names = list(dict.fromkeys(globs + explicit))
         if not names:
             return []
+        named = [d for m in issue.code_names() for d in self._callables(m.text)]
         modules = list(
             dict.fromkeys(mod for p in issue.paths() if (mod := self.module_of_path(p.text)))
         )
@@ -271,6 +293,10 @@ class RulesNormalizer(StructureRules):
                 and any(fnmatch.fnmatchcase(p, name) for p in d.params)
                 and (not modules or d.module in modules)
             ]
+            mine = [d for d in named if name in d.params]
+            if named and not modules and not PLURAL.search(issue.lower):
+                # "the `x` parameter of `f`": that one (none, if `f` has no such parameter)
+                owners = list(dict.fromkeys(mine))
             if modules:  # one module-wide operation: one codemod run, not one per function
                 hit = {d.module for d in owners}
                 out += [

@@ -22,7 +22,8 @@ BUG = re.compile(
 # A title asking for a specific change (it wins over bug-report words such as "not").
 INTENT = re.compile(
     r"\b(renam\w*|move|extract\w*|keyword[- ]only|remove|convert|moderni[sz]e|annotat\w*|"
-    r"type hints?|docstrings?|f-strings?|pathlib|deduplicate|constant)\b"
+    r"type hints?|docstrings?|f-strings?|pathlib|deduplicate|constant|drop|delete|relocate|"
+    r"memoi[sz]\w*|decorat\w*)\b"
 )
 # Within one sentence: a dot inside a dotted name (``pkg.mod.f``) does not end it.
 GAP = r"(?:[^.]|\.(?=\w))*"

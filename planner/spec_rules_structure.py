@@ -22,7 +22,9 @@ class StructureRules(RuleBase):
 
     def move(self, issue: IssueText) -> list[Operation]:
         for sentence in issue.sentences:
-            hit = re.search(r"\bmove\b.*?\b(?:in)?to\b[^`]*`([\w./]+)`", sentence, re.I)
+            hit = re.search(
+                r"\b(?:move|relocate)\b.*?\b(?:in)?to\b[^`]*`([\w./]+)`", sentence, re.I
+            )
             if not hit:
                 continue
             dest_text = hit.group(1)
@@ -114,6 +116,32 @@ class StructureRules(RuleBase):
                     Operation("add_decorator", d.qualname, {"decorator": decorator})
                     for d in targets
                 ]
+        return self._decorate_in_prose(issue)
+
+    def _decorate_in_prose(self, issue: IssueText) -> list[Operation]:
+        """`f` should be memoized/decorated/cached with `D`; apply `@D` to `f`."""
+        for sentence in issue.sentences:
+            hit = re.search(
+                r"\b(?:decorat|memoi[sz]|cach|wrapp?)\w*\b[^`]*?\b(?:with|by|using)\s+`@?([\w.]+)"
+                r"(?:\(.*?\))?`|\bapply\s+`@?([\w.]+)(?:\(.*?\))?`\s+to\b",
+                sentence,
+                re.I,
+            )
+            if not hit:
+                continue
+            decorator = hit.group(1) or hit.group(2)
+            start = issue.raw.find(sentence)
+            targets = [
+                d
+                for m in issue.code_names()
+                if start <= m.position < start + len(sentence) and m.text != decorator
+                for d in self.defs(m, ("function", "method"))
+            ]
+            if targets:
+                return [
+                    Operation("add_decorator", d.qualname, {"decorator": decorator})
+                    for d in dict.fromkeys(targets)
+                ]
         return []
 
     def add_method(self, issue: IssueText) -> list[Operation]:
@@ -172,6 +200,9 @@ class StructureRules(RuleBase):
                         and not getattr(m, "docstring", None)
                         and m.kind == "method"
                     ]
+        if not targets and "docstring" in issue.lower:
+            # every named function is documented: the request is for a better docstring
+            targets = [d.qualname for d in self._resolved(issue, kinds=("function", "method"))]
         return [Operation("add_docstring", t, {}) for t in dict.fromkeys(targets)]
 
     def _undocumented_callees(self, d: Any) -> list[str]:

@@ -78,6 +78,26 @@ from planner.spec import SpecError
             "Replace the `typing.List` annotations in `pkg/users.py` with builtin generics.",
             [("modernize", "pkg.users", {"idiom": "builtin_generics"})],
         ),
+        (
+            "The `verbose` parameter of `get_user` is never used; drop it and update every caller.",
+            [("remove_parameter", "pkg.users.get_user", {"name": "verbose"})],
+        ),
+        (
+            "Rename the `verbose` argument of `pkg.users.get_user` to `debug`.",
+            [("rename_parameter", "pkg.users.get_user", {"old": "verbose", "new": "debug"})],
+        ),
+        (
+            "`chunks` should be memoized with `functools.lru_cache`.",
+            [("add_decorator", "pkg.util.chunks", {"decorator": "functools.lru_cache"})],
+        ),
+        (
+            "`get_user` needs a docstring that explains what `db` is.",
+            [("add_docstring", "pkg.users.get_user", {})],
+        ),
+        (
+            "`pkg.util.chunks` does not belong in util; relocate it to `pkg.users`.",
+            [("move_symbol", "pkg.util.chunks", {"to_module": "pkg.users", "reexport": True})],
+        ),
     ],
 )
 def test_rules_and_fusion(sample_digest, issue: str, expected: list) -> None:  # type: ignore[no-untyped-def]
@@ -177,3 +197,10 @@ def test_a_parameter_is_added_once_per_function(sample_digest) -> None:  # type:
     )
     checked = check(Candidate("rules", ops), OperationChecker(sample_digest))
     assert [o.params["default"] for o in checked.operations] == ["None"]
+
+
+def test_a_named_function_without_the_parameter_is_not_a_repo_wide_removal(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    spec = SpecNormalizer(sample_digest).normalize(
+        "Remove the unused `retries` parameter from `chunks`.", backends=["rules"]
+    )
+    assert all(o.op != "remove_parameter" for o in spec.operations)
