@@ -40,6 +40,10 @@ _DATA_CALLS = frozenset((
 ))  # fmt: skip
 
 
+# Names that by convention are type variables, not classes.
+_TYPEVAR = re.compile(r"^_?(?:[A-Z]{1,2}|[A-Z]\w*T|\w+_co|\w+_contra|AnyStr)$")
+
+
 @dataclass(frozen=True)
 class Attribute:
     name: str
@@ -95,6 +99,8 @@ def _opaque(annotation: ast.expr | None, value: ast.expr | None) -> bool:
         if names & {"Callable", "Awaitable", "Coroutine", "Iterator", "Generator"}:
             return True
         named = names - {"None", "NoneType", "Optional", "Union"}
+        if any(_TYPEVAR.match(n) for n in named):
+            return False  # a type variable (``T``, ``_ValueT_co``) says nothing about the value
         return bool(named) and not named & _DATA_TYPES
     if isinstance(value, ast.Lambda):
         return True

@@ -154,3 +154,24 @@ def test_repr_offers_opaque_attributes_when_nothing_else_is_left() -> None:
     assert [a.name for a in dunders.offered("__repr__", dunders.instance_attributes(src))] == [
         "conn"
     ]
+
+
+def test_a_type_variable_annotation_is_not_an_opaque_object() -> None:
+    src = textwrap.dedent(
+        """
+        class Item(t.Generic[_ValueT_co]):
+            def __init__(self, value: _ValueT_co, item: T, help: str | None = None, **kwargs):
+                self.value: _ValueT_co = value
+                self.item = item
+                self.help: str | None = help
+                self._info = kwargs
+        """
+    ).lstrip()
+    attrs = dunders.instance_attributes(src)
+    assert [a.name for a in attrs if a.opaque] == []
+    assert [a.name for a in dunders.offered("__repr__", attrs)] == [
+        "value",
+        "item",
+        "help",
+        "_info",
+    ]
