@@ -110,6 +110,16 @@ class DigestQueries:
             found.update({id(r): r for r in self._refs_by_name().get(name, ())})
         return sorted(found.values(), key=lambda r: (r.path, r.line, r.name))
 
+    def importers_of(self, module: str) -> list[str]:
+        """Paths of the files that import ``module`` (or something inside it), sorted."""
+        out = set()
+        for digest in self.files.values():
+            for imp in digest.imports:
+                base = imp.absolute(digest.module, digest.is_package)
+                if base == module or base.startswith(module + "."):
+                    out.add(digest.path)
+        return sorted(out)
+
     # -- graphs -----------------------------------------------------------------------
 
     def import_graph(self) -> nx.DiGraph:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,10 @@ class OperationChecker:
         if module and op.op in MODULE_OPS:
             resolved, issues = self._params(Operation(op.op, module, op.params), None)
             return resolved, issues, repairs
+        if not defs and op.op == "replace_calls" and self._outside(target):
+            # calls of another package's callable (``time.time``): the codemod finds them by
+            # qualified name, nothing of ours is defined there
+            return self._params(Operation(op.op, target, op.params), None)[0], [], repairs
         if not defs:
             close = self.symbols.fuzzy(target.rsplit(".", 1)[-1], n=3)
             near = [
@@ -130,6 +135,12 @@ class OperationChecker:
             out += ops
             problems += probs
         return out, problems, repairs
+
+    def _outside(self, dotted: str) -> bool:
+        """A dotted name of an importable module that is not part of this repository."""
+        top = dotted.split(".", 1)[0]
+        ours = {d.module.split(".", 1)[0] for d in self.symbols.definitions()}
+        return "." in dotted and top not in ours and importlib.util.find_spec(top) is not None
 
     def _params(self, op: Operation, d: Any) -> tuple[list[Operation], list[str]]:
         problems = op.check_params()
@@ -274,6 +285,12 @@ def fuse(issue_id: str, issue: str, candidates: Sequence[Candidate], symbols: Sy
     files = sorted(
         {d.path for o in operations for d in symbols.find(o.target)}
         | {p for o in operations if (p := symbols.module_path(o.target))}
+        | {
+            p
+            for o in operations
+            if o.op == "replace_calls" and not symbols.find(o.target)
+            for p in getattr(symbols, "importers_of", lambda _: [])(o.target.split(".", 1)[0])
+        }
     )
     return Spec(
         issue_id=issue_id,

@@ -104,6 +104,9 @@ def _scope(op: Operation, digest: Any) -> tuple[str, ...]:
         files.add(path)
     defs = digest.find(op.target)
     files |= {d.path for d in defs}
+    if op.op == "replace_calls" and not defs and not files:
+        # another package's callable (``time.time``): the files importing that package
+        files |= set(digest.importers_of(op.target.split(".", 1)[0]))
     if op.op in WIDE_OPS:
         for d in defs:
             files |= {r.path for r in digest.references_to(d.qualname)}

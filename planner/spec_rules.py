@@ -54,6 +54,15 @@ class RulesNormalizer(StructureRules):
                 or "→" in text,
                 self.rename,
             ),
+            (
+                bool(re.search(rf"\b(replace|swap)\b{GAP}\b(calls?|uses?|usages?)\b", lower))
+                or bool(re.search(r"\buse\s+`[\w.]+(?:\(\))?`\s+instead of\b", lower)),
+                self.replace_calls,
+            ),
+            (
+                bool(re.search(rf"\b(remove|drop|delete|strip)\b{GAP}(\bdecorator|`@)", lower)),
+                self.remove_decorator,
+            ),
             ("keyword-only" in lower or "keyword only" in lower, self.keyword_only),
             (
                 bool(re.search(rf"\b(remove|drop|delete)\b{GAP}\b(param|argument)", lower))
@@ -61,6 +70,7 @@ class RulesNormalizer(StructureRules):
                 self.remove_parameter,
             ),
             (bool(re.search(rf"\b(move|relocate)\b{GAP}\b(in)?to\b", lower)), self.move),
+            (bool(re.search(rf"\bimport(ed)?\b{GAP}\bfrom\b", lower)), self.change_import),
             (
                 bool(
                     re.search(

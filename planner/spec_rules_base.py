@@ -23,7 +23,7 @@ BUG = re.compile(
 INTENT = re.compile(
     r"\b(renam\w*|move|extract\w*|keyword[- ]only|remove|convert|moderni[sz]e|annotat\w*|"
     r"type hints?|docstrings?|f-strings?|pathlib|deduplicate|constant|drop|delete|relocate|"
-    r"memoi[sz]\w*|decorat\w*)\b"
+    r"memoi[sz]\w*|decorat\w*|replace|instead of|imported)\b"
 )
 # Within one sentence: a dot inside a dotted name (``pkg.mod.f``) does not end it.
 GAP = r"(?:[^.]|\.(?=\w))*"

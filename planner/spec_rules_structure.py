@@ -249,3 +249,95 @@ class StructureRules(RuleBase):
         else:
             targets = [d.qualname for d in self._resolved(issue)][:1] or self._module_targets(issue)
         return [Operation("modernize", t, {"idiom": idiom}) for t in targets]
+
+    # -- calls, imports, decorators -------------------------------------------------
+    def _callable_name(self, text: str) -> str | None:
+        """A repo callable's qualname, or a dotted outside name (``time.time``) as written."""
+        found = self.defs(text, ("function", "method", "class"))
+        if found:
+            return str(found[0].qualname)
+        return text if "." in text else None
+
+    def replace_calls(self, issue: IssueText) -> list[Operation]:
+        """Replace calls to `A` with `B` / use `B` instead of `A`."""
+        for sentence in issue.sentences:
+            hit = re.search(
+                r"\b(?:replace|swap)\b[^`]*?`([\w.]+)(?:\(\))?`[^`]*?\b(?:with|by)\b[^`]*?"
+                r"`([\w.]+)(?:\(\))?`",
+                sentence,
+                re.I,
+            )
+            old, new = (hit.group(1), hit.group(2)) if hit else (None, None)
+            if not hit:
+                use = re.search(
+                    r"\buse\s+`([\w.]+)(?:\(\))?`\s+instead of\s+`([\w.]+)(?:\(\))?`",
+                    sentence,
+                    re.I,
+                )
+                if not use:
+                    continue
+                old, new = use.group(2), use.group(1)
+            assert old is not None and new is not None
+            target, replacement = self._callable_name(old), self._callable_name(new)
+            if target and replacement and target != replacement:
+                return [Operation("replace_calls", target, {"new": replacement})]
+        return []
+
+    def change_import(self, issue: IssueText) -> list[Operation]:
+        """Import `X` from `m2` instead of `m1` / `X` should be imported from `m2`."""
+        modules = {d.module for d in self.symbols.definitions()}
+        for sentence in issue.sentences:
+            hit = re.search(
+                r"`([\w.]+)`[^`]*?\bimport(?:ed)?\s+from\s+`([\w.]+)`|"
+                r"\bimport\s+`([\w.]+)`\s+from\s+`([\w.]+)`",
+                sentence,
+                re.I,
+            )
+            if not hit:
+                continue
+            name = hit.group(1) or hit.group(3)
+            new = hit.group(2) or hit.group(4)
+            new_module = new if new in modules else self._module_named(new)
+            if new_module is None:
+                continue
+            old = re.search(r"\b(?:instead of|rather than|not)\s+(?:from\s+)?`([\w.]+)`", sentence)
+            if old:
+                old_module = (
+                    old.group(1) if old.group(1) in modules else self._module_named(old.group(1))
+                )
+                if old_module:
+                    return [
+                        Operation(
+                            "change_import",
+                            f"{old_module}.{name.rsplit('.', 1)[-1]}",
+                            {"new_module": new_module},
+                        )
+                    ]
+            defs = [d for d in self.defs(name, ()) if d.module != new_module]
+            if defs:
+                return [Operation("change_import", defs[0].qualname, {"new_module": new_module})]
+        return []
+
+    def remove_decorator(self, issue: IssueText) -> list[Operation]:
+        """Remove the `@D` decorator from `f` (or from every function of a module)."""
+        for sentence in issue.sentences:
+            hit = re.search(
+                r"\b(?:remove|drop|delete|strip)\b[^`]*?`@?([\w.]+)(?:\(.*?\))?`", sentence, re.I
+            )
+            if not hit or not re.search(r"decorat|`@", sentence, re.I):
+                continue
+            decorator = hit.group(1)
+            start = issue.raw.find(sentence)
+            targets = [
+                d.qualname
+                for m in issue.code_names()
+                if start <= m.position < start + len(sentence) and m.text != decorator
+                for d in self.defs(m, ("function", "method"))
+            ]
+            targets = targets or self._module_targets(issue)
+            if targets:
+                return [
+                    Operation("remove_decorator", t, {"decorator": decorator})
+                    for t in dict.fromkeys(targets)
+                ]
+        return []

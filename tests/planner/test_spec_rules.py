@@ -95,6 +95,18 @@ from planner.spec import SpecError
             [("add_docstring", "pkg.users.get_user", {})],
         ),
         (
+            "Replace all calls to `pkg.util.chunks` with `pkg.users.get_user`.",
+            [("replace_calls", "pkg.util.chunks", {"new": "pkg.users.get_user"})],
+        ),
+        (
+            "Import `chunks` from `pkg.users` instead of `pkg.util` everywhere.",
+            [("change_import", "pkg.util.chunks", {"new_module": "pkg.users"})],
+        ),
+        (
+            "Remove the `@functools.lru_cache` decorator from `chunks`.",
+            [("remove_decorator", "pkg.util.chunks", {"decorator": "functools.lru_cache"})],
+        ),
+        (
             "`pkg.util.chunks` does not belong in util; relocate it to `pkg.users`.",
             [("move_symbol", "pkg.util.chunks", {"to_module": "pkg.users", "reexport": True})],
         ),
@@ -204,3 +216,24 @@ def test_a_named_function_without_the_parameter_is_not_a_repo_wide_removal(sampl
         "Remove the unused `retries` parameter from `chunks`.", backends=["rules"]
     )
     assert all(o.op != "remove_parameter" for o in spec.operations)
+
+
+def test_replacing_calls_of_another_package_scopes_the_files_importing_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from planner.digest import RepositoryDigest
+    from planner.phases import PhasePlanner
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "clock.py").write_text("import time\n\n\ndef now():\n    return time.time()\n")
+    (root / "pkg" / "other.py").write_text("def f():\n    return 1\n")
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+    spec = SpecNormalizer(digest).normalize(
+        "Use `time.monotonic` instead of `time.time`; the wall clock can jump.", backends=["rules"]
+    )
+    assert [(o.op, o.target, dict(o.params)) for o in spec.operations] == [
+        ("replace_calls", "time.time", {"new": "time.monotonic"})
+    ]
+    assert spec.target_files == ("pkg/clock.py",)
+    (phase,) = PhasePlanner(digest).plan(spec).phases
+    assert phase.files == ("pkg/clock.py",)
