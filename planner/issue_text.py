@@ -18,7 +18,7 @@ _PATH = re.compile(r"(?:[\w.-]+/)*[\w.-]+\.pyi?\b")
 _CALL = re.compile(rf"\b({_IDENT}(?:\.{_IDENT})*)\(([^()]*)\)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"'])|\n\s*\n|\n\s*[*-]\s+")
 _BARE_IDENT = re.compile(rf"\b({_IDENT})\b")
-_LITERAL = re.compile(r"""\bb?(?:"[^"\n]*"|'[^'\n]*')""")
+_LITERAL = re.compile(r"""(?<![\w"'])b?(?:"[^"\n]*"|'[^'\n]*')""")
 _STOP = {
     "None",
     "True",

@@ -20,6 +20,12 @@ from planner.spec import Operation
 from planner.spec_rules_base import BUG, CALLABLE, DUNDER, GAP, INTENT, MODERNIZE, is_new_name
 from planner.spec_rules_structure import StructureRules
 
+# "add a new function `pkg.mod.name(args)`", "a new helper `name` in `pkg/mod.py`"
+NEW_FUNCTION = re.compile(
+    r"\b(?:add|write|create|introduce|provide)\s+(?:an?\s+)?(?:new\s+)?(?:public\s+|private\s+)?"
+    r"(?:function|helper)\s+`(?P<name>[\w.]+)(?:\(.*?\))?`",
+    re.I,
+)
 PLURAL = re.compile(r"\b(every|all|each|both)\b(?!\s+callers?)(?!\s+call sites?)")
 # "accept an optional `key` argument", "add a new `step` keyword parameter", "take `key=`"
 PARAM_PROSE = re.compile(
@@ -49,7 +55,11 @@ class RulesNormalizer(StructureRules):
         handlers: list[tuple[bool, Callable[[IssueText], list[Operation]]]] = [
             (bug, self.edit),
             (
-                bool(re.search(r"\brenam|\bcall it\b|\bspelled\b", lower))
+                bool(
+                    re.search(
+                        r"\brenam|\b(call|name) it\b|\bspelled\b|\b(be|is) (called|named)\b", lower
+                    )
+                )
                 or "->" in text
                 or "→" in text,
                 self.rename,
@@ -74,14 +84,18 @@ class RulesNormalizer(StructureRules):
             (
                 bool(
                     re.search(
-                        rf"\b(introduce|extract|add|become|make|turn|into|as)\b{GAP}\bconstants?\b",
+                        rf"\b(introduce|extract|add|become|make|turn|into|as|be)\b{GAP}\bconstants?\b",
                         lower,
                     )
                 ),
                 self.extract_constant,
             ),
             (
-                bool(re.search(rf"\b(extract|deduplicate|factor)\b{GAP}\bhelper\b", lower)),
+                bool(
+                    re.search(
+                        rf"\b(extract|deduplicate|factor|pull|share|move)\b{GAP}\bhelper\b", lower
+                    )
+                ),
                 self.extract_helper,
             ),
             (
@@ -95,6 +109,7 @@ class RulesNormalizer(StructureRules):
             ),
             (bool(MODERNIZE.search(lower)), self.modernize),
             (any(DUNDER.match(m.text) for m in issue.code_names()), self.add_method),
+            (bool(NEW_FUNCTION.search(issue.raw)), self.add_function),
             ("docstring" in lower or "document" in lower, self.add_docstring),
             (bool(re.search(r"type hints?|annotat", lower)), self.add_annotations),
             (True, self.add_parameter),
@@ -125,7 +140,9 @@ class RulesNormalizer(StructureRules):
                 if self.defs(m, ()) or not is_new_name(m.text) or m.text in news:
                     continue
                 before = issue.raw[max(0, m.position - 40) : m.position - 1]
-                after_to = re.search(r"\b(to|into|as|call it|spelled)\s*$", before)
+                after_to = re.search(
+                    r"\b(to|into|as|call it|name it|spelled|called|named)\s*$", before
+                )
                 after_and = news and re.search(
                     r"\band\s*$", issue.raw[max(0, m.position - 8) : m.position - 1]
                 )
@@ -167,12 +184,7 @@ class RulesNormalizer(StructureRules):
         sentence = issue.sentence_at(where).lower()
         if not re.search(r"\b(flag|keyword|argument|parameter|kwarg|option)s?\b", sentence):
             return None
-        owners = [
-            d
-            for n in issue.names()
-            for d in self.defs(n, ("function", "method"))
-            if old in d.params
-        ]
+        owners = [d for n in issue.names() for d in self._callables(n.text) if old in d.params]
         return str(owners[0].qualname) if owners else None
 
     def _named_in_request(
@@ -379,3 +391,17 @@ class RulesNormalizer(StructureRules):
                     Operation("edit", d.qualname, {"instruction": issue.title}) for d in chosen[:4]
                 ]
         return []
+
+    def add_function(self, issue: IssueText) -> list[Operation]:
+        """Add a new function `pkg.mod.name` (or `name` in `pkg/mod.py`)."""
+        hit = NEW_FUNCTION.search(issue.raw)
+        if not hit:
+            return []
+        module, _, name = hit.group("name").rpartition(".")
+        if self.defs(hit.group("name"), ()) or not is_new_name(name):
+            return []
+        target = self._module_named(module) if module else None
+        if target is None:
+            mods = [self.module_of_path(p.text) for p in issue.paths()]
+            target = next((x for x in mods if x), None)
+        return [Operation("add_function", target, {"name": name})] if target else []

@@ -107,6 +107,28 @@ from planner.spec import SpecError
             [("remove_decorator", "pkg.util.chunks", {"decorator": "functools.lru_cache"})],
         ),
         (
+            "`pkg.util.chunks` is a confusing name; it should be called `batches`.",
+            [("rename", "pkg.util.chunks", {"new_name": "batches"})],
+        ),
+        (
+            "Pull the repeated lookup in `get_user` and `Store.load` out into a helper `_lookup`.",
+            [
+                (
+                    "extract_helper",
+                    "pkg.users",
+                    {"functions": ["get_user", "load"], "name": "_lookup"},
+                )
+            ],
+        ),
+        (
+            "Add a new function `pkg.util.flatten(seqs)` that joins a list of lists.",
+            [("add_function", "pkg.util", {"name": "flatten"})],
+        ),
+        (
+            'The string "member" in `pkg/users.py` should be a named constant `MEMBER`.',
+            [("extract_constant", "pkg.users", {"name": "MEMBER", "value": '"member"'})],
+        ),
+        (
             "`pkg.util.chunks` does not belong in util; relocate it to `pkg.users`.",
             [("move_symbol", "pkg.util.chunks", {"to_module": "pkg.users", "reexport": True})],
         ),
