@@ -97,6 +97,14 @@ class OperationChecker:
         if module and op.op in MODULE_OPS:
             resolved, issues = self._params(Operation(op.op, module, op.params), None)
             return resolved, issues, repairs
+        prefix = target.rpartition(".")[0]
+        if (
+            op.op == "change_import"
+            and defs
+            and (self.module_for(prefix) or self.symbols.module_path(prefix))
+        ):
+            # the name as it is imported today (``pkg.old.sym``), not where it is defined
+            return self._params(Operation(op.op, target, op.params), None)[0], [], repairs
         if not defs and op.op == "replace_calls" and self._outside(target):
             # calls of another package's callable (``time.time``): the codemod finds them by
             # qualified name, nothing of ours is defined there

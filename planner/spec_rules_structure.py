@@ -49,7 +49,7 @@ class StructureRules(RuleBase):
         if text.endswith((".py", ".pyi")):
             return self.module_of_path(text, near=near)
         modules = {d.module for d in self.symbols.definitions()}
-        if text in modules:
+        if text in modules or self.symbols.module_path(text):  # also a package's __init__
             return text
         hits = sorted(m for m in modules if m.endswith("." + text))
         return hits[0] if hits else None
@@ -285,7 +285,6 @@ class StructureRules(RuleBase):
 
     def change_import(self, issue: IssueText) -> list[Operation]:
         """Import `X` from `m2` instead of `m1` / `X` should be imported from `m2`."""
-        modules = {d.module for d in self.symbols.definitions()}
         for sentence in issue.sentences:
             hit = re.search(
                 r"`([\w.]+)`[^`]*?\bimport(?:ed)?\s+from\s+`([\w.]+)`|"
@@ -297,14 +296,12 @@ class StructureRules(RuleBase):
                 continue
             name = hit.group(1) or hit.group(3)
             new = hit.group(2) or hit.group(4)
-            new_module = new if new in modules else self._module_named(new)
+            new_module = self._module_named(new)
             if new_module is None:
                 continue
             old = re.search(r"\b(?:instead of|rather than|not)\s+(?:from\s+)?`([\w.]+)`", sentence)
             if old:
-                old_module = (
-                    old.group(1) if old.group(1) in modules else self._module_named(old.group(1))
-                )
+                old_module = self._module_named(old.group(1))
                 if old_module:
                     return [
                         Operation(

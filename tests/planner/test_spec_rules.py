@@ -103,6 +103,10 @@ from planner.spec import SpecError
             [("change_import", "pkg.util.chunks", {"new_module": "pkg.users"})],
         ),
         (
+            "Tests should import `get_user` from `pkg.users` instead of `pkg`.",
+            [("change_import", "pkg.get_user", {"new_module": "pkg.users"})],
+        ),
+        (
             "Remove the `@functools.lru_cache` decorator from `chunks`.",
             [("remove_decorator", "pkg.util.chunks", {"decorator": "functools.lru_cache"})],
         ),
