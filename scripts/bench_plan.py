@@ -8,6 +8,10 @@ with each backend alone (rules; llm with the 0.5B; llm with the 1.5B) and fused
 
     python scripts/bench_plan.py [--tasks GLOB] [--backends rules llm-default llm-quality fused]
                                  [--out docs/bench/plan_accuracy.json] [--details]
+
+`--paraphrases` scores plain rewordings of other change requests on the same projects
+instead (tests/data/plan_paraphrases.yaml): how the planner does on wordings it was not
+written from.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,10 +38,16 @@ BENCH = Path(os.environ.get("PATCHBENCH_DIR", ROOT.parent / "shared" / "bench"))
 SDISTS = Path.home() / ".cache" / "patchbench" / "sdists"
 
 
-def right(spec_ops: list[dict[str, str]], expected: dict[str, list[str]]) -> bool:
+def right(spec_ops: list[dict[str, Any]], expected: Mapping[str, Any]) -> bool:
+    """Every op acceptable and every target pattern covered (``only``: and nothing else)."""
     if not spec_ops or any(o["op"] not in expected["ops"] for o in spec_ops):
         return False
     targets = [o["target"] for o in spec_ops]
+    patterns = [alt for pattern in expected["targets"] for alt in pattern.split("|")]
+    if expected.get("only") and not all(
+        any(fnmatch.fnmatchcase(t, alt) for alt in patterns) for t in targets
+    ):
+        return False
     for pattern in expected["targets"]:
         alternatives = pattern.split("|")
         if not any(fnmatch.fnmatchcase(t, alt) for t in targets for alt in alternatives):
@@ -58,11 +70,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", type=Path)
     p.add_argument("--details", action="store_true")
+    p.add_argument("--paraphrases", action="store_true", help="score the reworded requests")
     args = p.parse_args(argv)
 
-    expectations = yaml.safe_load((ROOT / "tests" / "data" / "plan_expectations.yaml").read_text())
     repos = {r["name"]: r for r in yaml.safe_load((BENCH / "repos.yaml").read_text())["repos"]}
-    tasks = sorted(t for t in expectations if fnmatch.fnmatchcase(t, args.tasks))
+    if args.paraphrases:
+        rows = yaml.safe_load((ROOT / "tests" / "data" / "plan_paraphrases.yaml").read_text())
+        items = {f"paraphrase-{i + 1:02d}-{r['repo']}": r for i, r in enumerate(rows)}
+    else:
+        expectations = yaml.safe_load(
+            (ROOT / "tests" / "data" / "plan_expectations.yaml").read_text()
+        )
+        items = {}
+        for task_id in expectations:
+            task = yaml.safe_load((BENCH / "tasks" / task_id / "task.yaml").read_text())
+            items[task_id] = {**expectations[task_id], "repo": task["repo"], "issue": task["issue"]}
+    tasks = sorted(t for t in items if fnmatch.fnmatchcase(t, args.tasks))
     work = Path(tempfile.mkdtemp(prefix="bench-plan-"))
     registry = ModelRegistry(work / "data")
     llms = {}
@@ -75,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     score = {b: {"correct": 0, "total": 0} for b in args.backends}
     seconds: dict[str, float] = {}
     for task_id in tasks:
-        task = yaml.safe_load((BENCH / "tasks" / task_id / "task.yaml").read_text())
+        task = items[task_id]
         repo = repos[task["repo"]]
         if repo["name"] not in digests:
             with tarfile.open(SDISTS / repo["sdist"]) as tf:
@@ -103,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             spec = fuse(task_id, task["issue"], chosen_cands, digest)
             got = [o.to_dict() for o in spec.operations]
-            ok = right(got, expectations[task_id])
+            ok = right(got, task)
             score[b]["total"] += 1
             score[b]["correct"] += int(ok)
             row.append(f"{b}={'OK' if ok else 'no'}")
