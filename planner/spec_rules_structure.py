@@ -118,6 +118,16 @@ class StructureRules(RuleBase):
                 ]
         return self._decorate_in_prose(issue)
 
+    def _functions_in(self, sentence: str, issue: IssueText, besides: str = "") -> list[Any]:
+        """The functions and methods the code names in one sentence of the issue resolve to."""
+        start = issue.raw.find(sentence)
+        return [
+            d
+            for m in issue.code_names()
+            if start <= m.position < start + len(sentence) and m.text != besides
+            for d in self.defs(m, ("function", "method"))
+        ]
+
     def _decorate_in_prose(self, issue: IssueText) -> list[Operation]:
         """`f` should be memoized/decorated/cached with `D`; apply `@D` to `f`."""
         for sentence in issue.sentences:
@@ -130,13 +140,7 @@ class StructureRules(RuleBase):
             if not hit:
                 continue
             decorator = hit.group(1) or hit.group(2)
-            start = issue.raw.find(sentence)
-            targets = [
-                d
-                for m in issue.code_names()
-                if start <= m.position < start + len(sentence) and m.text != decorator
-                for d in self.defs(m, ("function", "method"))
-            ]
+            targets = self._functions_in(sentence, issue, besides=decorator)
             if targets:
                 return [
                     Operation("add_decorator", d.qualname, {"decorator": decorator})
@@ -324,14 +328,8 @@ class StructureRules(RuleBase):
             if not hit or not re.search(r"decorat|`@", sentence, re.I):
                 continue
             decorator = hit.group(1)
-            start = issue.raw.find(sentence)
-            targets = [
-                d.qualname
-                for m in issue.code_names()
-                if start <= m.position < start + len(sentence) and m.text != decorator
-                for d in self.defs(m, ("function", "method"))
-            ]
-            targets = targets or self._module_targets(issue)
+            named = self._functions_in(sentence, issue, besides=decorator)
+            targets = [d.qualname for d in named] or self._module_targets(issue)
             if targets:
                 return [
                     Operation("remove_decorator", t, {"decorator": decorator})
