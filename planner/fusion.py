@@ -192,11 +192,29 @@ class OperationChecker:
         return ([] if problems else [op]), problems
 
 
-def check(candidate: Candidate, checker: OperationChecker) -> Checked:
+# The new identifier each op introduces: it must be one the issue spells out.
+NEW_NAME_PARAM = {"rename": "new_name", "rename_parameter": "new", "add_parameter": "name"}
+
+
+def invented_name(op: Operation, issue: str) -> str | None:
+    """The new name ``op`` introduces when the issue never mentions it (a model's guess)."""
+    key = NEW_NAME_PARAM.get(op.op)
+    value = str(op.params.get(key, "")) if key else ""
+    name = value.rsplit(".", 1)[-1]
+    if not name or re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", issue):
+        return None
+    return name
+
+
+def check(candidate: Candidate, checker: OperationChecker, issue: str | None = None) -> Checked:
     ops: list[Operation] = []
     problems: list[str] = []
     repairs: list[str] = []
     for op in candidate.operations:
+        invented = invented_name(op, issue) if issue is not None else None
+        if invented is not None:
+            problems.append(f"{op.op} {op.target}: the issue never names {invented!r}")
+            continue
         good, bad, fixed = checker.resolve(op)
         ops += [o for o in good if o not in ops]
         problems += bad
@@ -278,7 +296,7 @@ def fallback_edit(issue: str, symbols: SymbolIndex, limit: int = 2) -> tuple[Ope
 def fuse(issue_id: str, issue: str, candidates: Sequence[Candidate], symbols: SymbolIndex) -> Spec:
     """Pick the best-supported checked candidate (or the fallback edit) as the Spec."""
     checker = OperationChecker(symbols)
-    checked = [check(c, checker) for c in candidates]
+    checked = [check(c, checker, issue) for c in candidates]
     scored = [
         Checked(
             c.backend, c.operations, c.problems, c.repairs, c.proposed, _score(c, checked), c.meta

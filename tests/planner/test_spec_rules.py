@@ -155,7 +155,7 @@ def test_near_miss_target_is_repaired(sample_digest) -> None:  # type: ignore[no
     from planner.spec import Operation
 
     cand = Candidate("llm", (Operation("rename", "get_usr", {"new_name": "fetch_user"}),))
-    spec = fuse("x", "rename get_usr", [cand], sample_digest)
+    spec = fuse("x", "rename get_usr to fetch_user", [cand], sample_digest)
     assert [o.target for o in spec.operations] == ["pkg.users.get_user"]
     assert "repaired" in spec.provenance["candidates"][0]["repairs"][0]
 
@@ -263,3 +263,20 @@ def test_replacing_calls_of_another_package_scopes_the_files_importing_it(tmp_pa
     assert spec.target_files == ("pkg/clock.py",)
     (phase,) = PhasePlanner(digest).plan(spec).phases
     assert phase.files == ("pkg/clock.py",)
+
+
+def test_a_model_that_invents_a_new_name_loses_to_the_rules(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    """A bug report is not a rename: a new name the issue never spells out is a guess."""
+    from planner.candidates import Candidate
+    from planner.fusion import fuse
+    from planner.spec import Operation
+
+    issue = "get_user returns duplicates for repeated ids"
+    guess = Candidate(
+        "llm", (Operation("rename", "pkg.users.get_user", {"new_name": "get_user_unique"}),)
+    )
+    rules = Candidate("rules", (Operation("edit", "pkg.users.get_user", {"instruction": issue}),))
+    spec = fuse("x", issue, [guess, rules], sample_digest)
+    assert [(o.op, o.target) for o in spec.operations] == [("edit", "pkg.users.get_user")]
+    llm = next(c for c in spec.provenance["candidates"] if c["backend"] == "llm")
+    assert "never names 'get_user_unique'" in llm["problems"][0]
