@@ -147,7 +147,7 @@ class OperationChecker:
     def _outside(self, dotted: str) -> bool:
         """A dotted name of an importable module that is not part of this repository."""
         top = dotted.split(".", 1)[0]
-        ours = {d.module.split(".", 1)[0] for d in self.symbols.definitions()}
+        ours = {m.split(".", 1)[0] for m in self.modules}
         return "." in dotted and top not in ours and importlib.util.find_spec(top) is not None
 
     def _params(self, op: Operation, d: Any) -> tuple[list[Operation], list[str]]:
