@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 from agent.commands_plan import read_issue
@@ -49,9 +50,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     p.add_argument(
         "--spec-llm",
-        choices=["auto", "always"],
+        choices=["auto", "always", "never"],
         default="auto",
-        help="run the LLM spec backend only when the rules find nothing specific (auto)",
+        help="auto: grounded planning judged by the model (the 1.5B when installed); always: "
+        "the free-form LLM backend proposes too; never: the rules alone, no model",
     )
     p.add_argument(
         "--candidates",
@@ -70,6 +72,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     from agent.fix_run import FixRun
     from cores.llm import create_llm
     from cores.registry import ModelRegistry
+    from planner.judge import judge_model_name
     from planner.style import StyleProfiler
 
     if args.spec and (args.issue is not None or args.issue_file):
@@ -108,7 +111,14 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         with console(stderr=True).status(f"loading {config.llm.model} ({config.llm.backend})"):
             return create_llm(config.llm, registry)
 
-    llm = LazyLLM(make_llm)
+    def make_judge() -> Any:
+        name = judge_model_name(registry)
+        with console(stderr=True).status(f"loading {name} to judge the plan"):
+            return create_llm(replace(config.llm, model=name, adapter_path=None), registry)
+
+    # the judge is the 1.5B when installed, for a local model; any other backend judges itself
+    own = config.llm.backend == "llama_cpp" and not config.llm.model_path
+    llm = LazyLLM(make_llm, make_judge if own else None)
     run = FixRun(
         config.repo,
         config.data_dir,

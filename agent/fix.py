@@ -40,8 +40,10 @@ class FixOptions:
       max_repairs: LLM repair attempts per phase after the first draft.
       candidates: drafts sampled per LLM phase (first at temperature 0, the rest at 0.7),
         ranked by checks passed, StyleProfile score, then diff size; 1 = no sampling.
-      spec_llm: ``auto`` runs the LLM spec backend only when the rules find no specific
-        operation (saves ~30 s per issue on a CPU); ``always`` runs it every time.
+      spec_llm: how the issue becomes a spec. ``auto``: grounded planning, the rules as one
+        proposer and the model (the 1.5B when installed) as the judge; ``always``: the
+        free-form LLM backend proposes too; ``never``: the rules alone, no model (fast,
+        only for phrasings the rules know).
     """
 
     apply: bool = False
@@ -104,40 +106,74 @@ class FixResult:
 
 
 class LazyLLM:
-    """Creates the LLM on first use (many fixes never need it)."""
+    """Creates the LLM on first use (many fixes never need it), and the judge model
+    (``judge_factory``; the same model when there is none) on first use of ``judge``."""
 
-    def __init__(self, factory: Callable[[], LLM]) -> None:
+    def __init__(
+        self, factory: Callable[[], LLM], judge_factory: Callable[[], LLM] | None = None
+    ) -> None:
         self._factory = factory
+        self._judge_factory = judge_factory
         self._llm: LLM | None = None
+        self._judge: LLM | None = None
 
     def get(self) -> LLM:
         if self._llm is None:
             self._llm = self._factory()
         return self._llm
 
+    def judge(self) -> LLM:
+        if self._judge_factory is None:
+            return self.get()
+        if self._judge is None:
+            self._judge = self._judge_factory()
+        return self._judge
+
     def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
+        for model in (self._llm, self._judge):
+            if model is not None:
+                model.close()
 
 
 def normalize_issue(
-    issue: str, digest: Any, llm: LazyLLM, options: FixOptions, memory: Memory, run_id: str
+    issue: str,
+    digest: Any,
+    llm: LazyLLM,
+    options: FixOptions,
+    memory: Memory,
+    run_id: str,
+    *,
+    repo: Path | None = None,
+    retriever: Any = None,
 ) -> Spec:
-    """Rules first; the LLM backend joins when the rules find nothing specific (or always)."""
-    spec = (
-        SpecNormalizer(digest).normalize(issue, backends=["rules"])
-        if options.spec_llm == "auto"
-        else None
+    """Grounded planning judged by the model (see ``FixOptions.spec_llm``)."""
+    if options.spec_llm == "never":
+        return SpecNormalizer(digest).normalize(issue, backends=["rules"])
+    backends = ["rules", "llm", "judge"] if options.spec_llm == "always" else ["rules", "judge"]
+    normalizer = SpecNormalizer(
+        digest,
+        llm=llm.get() if "llm" in backends else None,
+        judge_llm=llm.judge(),
+        repo=repo,
+        retriever=retriever,
     )
-    specific = (
-        spec is not None
-        and spec.provenance.get("chosen") == "rules"
-        and any(o.op != "edit" for o in spec.operations)
-    )
-    if spec is not None and specific:
-        return spec
-    normalizer = SpecNormalizer(digest, llm=llm.get())
-    spec = normalizer.normalize(issue, backends=["rules", "llm"])
+    spec = normalizer.normalize(issue, backends=backends)
+    for run in normalizer.runs:
+        if run.backend == "judge" and run.candidate is not None:
+            memory.record_attempt(
+                {
+                    "run_id": run_id,
+                    "phase": "spec",
+                    "role": "judge",
+                    "model_id": run.candidate.meta.get("model_id"),
+                    "parsed": [o.to_dict() for o in run.candidate.operations],
+                    "judge": run.candidate.meta.get("judge"),
+                    "latency_s": round(run.seconds, 2),
+                    "outcome": "chosen"
+                    if spec.provenance.get("chosen") == "judge"
+                    else "not chosen",
+                }
+            )
     for run in normalizer.runs:
         if run.backend == "llm" and run.candidate is not None:
             memory.record_attempt(
@@ -183,10 +219,11 @@ def load_spec(
     options: FixOptions,
     memory: Memory,
     run_id: str,
+    repo: Path | None = None,
 ) -> Spec:
     if spec_path:
         return from_spec_file(spec_path, digest)
-    return normalize_issue(issue or "", digest, llm, options, memory, run_id)
+    return normalize_issue(issue or "", digest, llm, options, memory, run_id, repo=repo)
 
 
 def commit_message(spec: Spec, plan: Plan) -> str:

@@ -287,7 +287,14 @@ class FixRun:
         try:
             self.progress("normalizing the issue into a spec")
             spec = load_spec(
-                issue, spec_path, self.digest, self.llm, self.options, self.memory, self.run_id
+                issue,
+                spec_path,
+                self.digest,
+                self.llm,
+                self.options,
+                self.memory,
+                self.run_id,
+                self.repo,
             )
             plan = PhasePlanner(self.digest).plan(spec)
             result.spec, result.plan = spec, plan

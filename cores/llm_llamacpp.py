@@ -12,7 +12,12 @@ from typing import Any
 
 from cores.errors import BackendUnavailableError, ModelCorruptError
 from cores.gguf_meta import check_adapter, read_gguf_header
-from cores.types import Completion, GenerationParams, Message, as_messages
+from cores.types import (
+    Completion,
+    GenerationParams,
+    Message,
+    as_messages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,9 @@ class LlamaCppLLM:
         extra: dict[str, Any] = {}
         if params.json_schema is not None:
             extra["response_format"] = {"type": "json_object", "schema": dict(params.json_schema)}
+        if params.top_logprobs and params.n == 1 and params.json_schema is None:
+            return self._first_token(payload, params.top_logprobs)
+        firsts: list[dict[str, float]] = []
         texts: list[str] = []
         reasons: list[str] = []
         prompt_tokens = completion_tokens = 0
@@ -130,6 +138,57 @@ class LlamaCppLLM:
             completion_tokens=completion_tokens,
             latency_s=time.perf_counter() - start,
             finish_reasons=tuple(reasons),
+            first_token_logprobs=tuple(firsts),
+        )
+
+    def _first_token(self, payload: list[dict[str, str]], k: int) -> Completion:
+        """One forward pass: the first answer token's ``k`` likeliest alternatives.
+
+        llama-cpp-python only reports log-probabilities for contexts that keep the logits
+        of every prompt token (gigabytes at 8k context); this evaluates the rendered chat
+        prompt itself, reusing the longest prefix already in the KV cache, and reads the
+        last position's logits.
+        """
+        import numpy as np
+        from llama_cpp import llama_chat_format
+
+        llama = self._llama
+        start = time.perf_counter()
+        if getattr(self, "_formatter", None) is None:
+            model = llama._model
+            eos, bos = model.token_eos(), model.token_bos()
+            self._formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=llama.metadata["tokenizer.chat_template"],
+                eos_token=model.token_get_text(eos) if eos != -1 else "",
+                bos_token=model.token_get_text(bos) if bos != -1 else "",
+            )
+        rendered = self._formatter(messages=payload)  # type: ignore[arg-type]
+        tokens = llama.tokenize(
+            rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+        )
+        same = 0
+        for a, b in zip(llama._input_ids.tolist(), tokens[:-1], strict=False):
+            if a != b:
+                break
+            same += 1
+        llama.n_tokens = same
+        llama.eval(tokens[same:])
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+        logits = logits.astype(np.float64)
+        logprobs = logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+        top = np.argsort(-logprobs)[:k]
+        alts = {
+            llama.detokenize([int(i)]).decode("utf-8", "replace"): float(logprobs[i]) for i in top
+        }
+        best = llama.detokenize([int(top[0])]).decode("utf-8", "replace")
+        return Completion(
+            texts=(best,),
+            model_id=self._model_id,
+            prompt_tokens=len(tokens) - same,
+            completion_tokens=1,
+            latency_s=time.perf_counter() - start,
+            finish_reasons=("length",),
+            first_token_logprobs=(alts,),
         )
 
     def close(self) -> None:

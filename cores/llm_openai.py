@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cores.errors import BackendUnavailableError, CoreError
-from cores.types import Completion, GenerationParams, Message, as_messages
+from cores.types import (
+    Completion,
+    GenerationParams,
+    Message,
+    as_messages,
+    first_token_alternatives,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,9 @@ class OpenAICompatLLM:
         }
         if params.stop:
             body["stop"] = list(params.stop)
+        if params.top_logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = params.top_logprobs
         if params.json_schema is not None:
             schema = dict(params.json_schema)
             if self.schema_style == "json_schema":
@@ -106,6 +115,7 @@ class OpenAICompatLLM:
                 body["response_format"] = {"type": "json_object", "schema": schema}
         texts: list[str] = []
         reasons: list[str] = []
+        firsts: list[dict[str, float]] = []
         prompt_tokens = completion_tokens = 0
         start = time.perf_counter()
         # One request per sample: not every server honours ``n``.
@@ -121,6 +131,8 @@ class OpenAICompatLLM:
                     f"unexpected reply from {self.base_url}: {str(out)[:300]}"
                 ) from None
             reasons.append(choice.get("finish_reason") or "stop")
+            if params.top_logprobs:
+                firsts.append(first_token_alternatives(choice))
             usage = out.get("usage") or {}
             prompt_tokens += int(usage.get("prompt_tokens", 0))
             completion_tokens += int(usage.get("completion_tokens", 0))
@@ -131,6 +143,7 @@ class OpenAICompatLLM:
             completion_tokens=completion_tokens,
             latency_s=time.perf_counter() - start,
             finish_reasons=tuple(reasons),
+            first_token_logprobs=tuple(firsts),
         )
 
     def close(self) -> None:

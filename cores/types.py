@@ -41,6 +41,7 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     n: int = 1
     json_schema: Mapping[str, Any] | None = None
+    top_logprobs: int = 0  # >0: also return the first token's most likely alternatives
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -49,6 +50,8 @@ class GenerationParams:
             raise ValueError("n must be >= 1")
         if not 0.0 <= self.temperature <= 5.0:
             raise ValueError("temperature must be within [0, 5]")
+        if not 0 <= self.top_logprobs <= 64:
+            raise ValueError("top_logprobs must be within [0, 64]")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,6 +69,9 @@ class Completion:
     completion_tokens: int = 0
     latency_s: float = 0.0
     finish_reasons: tuple[str, ...] = ()
+    # per sample, the first generated token's alternatives: {token text: log-probability}
+    # (empty when the backend cannot tell, e.g. the scripted one)
+    first_token_logprobs: tuple[Mapping[str, float], ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -154,3 +160,17 @@ def as_messages(messages: Sequence[Message | Mapping[str, Any]] | str) -> list[M
     if isinstance(messages, str):
         return [Message("user", messages)]
     return [m if isinstance(m, Message) else Message.from_dict(m) for m in messages]
+
+
+def first_token_alternatives(choice: Mapping[str, Any]) -> dict[str, float]:
+    """``{token: logprob}`` of the first generated token, from an OpenAI-style choice."""
+    content = ((choice.get("logprobs") or {}).get("content")) or []
+    if not content:
+        return {}
+    first = content[0]
+    alts = {
+        str(a.get("token", "")): float(a.get("logprob", -1e9))
+        for a in first.get("top_logprobs") or []
+    }
+    alts.setdefault(str(first.get("token", "")), float(first.get("logprob", -1e9)))
+    return alts

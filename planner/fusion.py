@@ -293,6 +293,21 @@ def fallback_edit(issue: str, symbols: SymbolIndex, limit: int = 2) -> tuple[Ope
     return tuple(Operation("edit", q, {"instruction": title}) for _, _, q in scored[:limit])
 
 
+def target_files(operations: Sequence[Operation], symbols: SymbolIndex) -> tuple[str, ...]:
+    """The files the operations touch (for ``replace_calls`` of an outside callable: its importers)."""
+    files = (
+        {d.path for o in operations for d in symbols.find(o.target)}
+        | {p for o in operations if (p := symbols.module_path(o.target))}
+        | {
+            p
+            for o in operations
+            if o.op == "replace_calls" and not symbols.find(o.target)
+            for p in getattr(symbols, "importers_of", lambda _: [])(o.target.split(".", 1)[0])
+        }
+    )
+    return tuple(sorted(files))
+
+
 def fuse(issue_id: str, issue: str, candidates: Sequence[Candidate], symbols: SymbolIndex) -> Spec:
     """Pick the best-supported checked candidate (or the fallback edit) as the Spec."""
     checker = OperationChecker(symbols)
@@ -308,20 +323,10 @@ def fuse(issue_id: str, issue: str, candidates: Sequence[Candidate], symbols: Sy
         chosen, operations = best.backend, best.operations
     else:
         chosen, operations = "fallback", fallback_edit(issue, symbols)
-    files = sorted(
-        {d.path for o in operations for d in symbols.find(o.target)}
-        | {p for o in operations if (p := symbols.module_path(o.target))}
-        | {
-            p
-            for o in operations
-            if o.op == "replace_calls" and not symbols.find(o.target)
-            for p in getattr(symbols, "importers_of", lambda _: [])(o.target.split(".", 1)[0])
-        }
-    )
     return Spec(
         issue_id=issue_id,
         description=issue.strip(),
         operations=tuple(operations),
-        target_files=tuple(files),
+        target_files=target_files(operations, symbols),
         provenance={"chosen": chosen, "candidates": [c.to_dict() for c in scored]},
     )

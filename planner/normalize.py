@@ -17,7 +17,8 @@ from typing import Any
 
 from cores.protocols import LLM, Seq2Seq
 from planner.candidates import Candidate, SymbolIndex
-from planner.fusion import OperationChecker, check, fuse
+from planner.decide import GroundedPlanner
+from planner.fusion import OperationChecker, check, fuse, target_files
 from planner.spec import Spec, SpecError
 from planner.spec_llm import LLMNormalizer
 from planner.spec_rules import RulesNormalizer
@@ -25,7 +26,7 @@ from planner.spec_t5 import T5Normalizer
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("rules", "llm", "t5")
+BACKENDS = ("rules", "llm", "t5", "judge")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ class SpecConfig:
     """Spec normalization settings.
 
     Fields:
-      backends: which backends run, in order (``rules``, ``llm``, ``t5``); ``t5`` runs
-        only when a seq2seq model is configured.
+      backends: which backends run, in order (``rules``, ``llm``, ``t5``, ``judge``); ``t5``
+        runs only when a seq2seq model is configured. ``judge`` (grounded planning with the
+        model as the judge, ``planner.decide``) runs last, with the others' candidates as
+        its proposals, and decides whenever it accepts something.
       llm_samples: LLM samples per issue (more samples, more candidates, more time).
       max_issue_chars: longer issues are cut (prompt cost on small CPUs).
     """
@@ -77,11 +80,19 @@ class SpecNormalizer:
         config: SpecConfig | None = None,
         llm: LLM | None = None,
         seq2seq: Seq2Seq | None = None,
+        judge_llm: LLM | None = None,
+        repo: Path | None = None,
+        retriever: Any = None,
+        examples: Sequence[Candidate] = (),
     ) -> None:
         self.symbols = symbols
         self.config = config or SpecConfig()
         self.llm = llm
         self.seq2seq = seq2seq
+        self.judge_llm = judge_llm or llm
+        self.repo = repo
+        self.retriever = retriever
+        self.examples = list(examples)  # past specs of similar issues (memory)
         self.runs: list[BackendRun] = []
 
     def _backend(self, name: str) -> Any:
@@ -91,6 +102,15 @@ class SpecNormalizer:
             return LLMNormalizer(self.llm, self.symbols)
         if name == "t5" and self.seq2seq is not None:
             return T5Normalizer(self.seq2seq, self.symbols)
+        if name == "judge" and self.judge_llm is not None:
+            proposals = [r.candidate for r in self.runs if r.candidate is not None]
+            return GroundedPlanner(
+                self.judge_llm,
+                self.symbols,
+                repo=self.repo,
+                retriever=self.retriever,
+                proposals=[*proposals, *self.examples],
+            )
         return None
 
     def candidates(self, issue: str, backends: Sequence[str] | None = None) -> list[Candidate]:
@@ -126,9 +146,22 @@ class SpecNormalizer:
                 "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
             )
         text = text[: self.config.max_issue_chars]
-        spec = fuse(
-            issue_id or issue_slug(text), text, self.candidates(text, backends), self.symbols
-        )
+        found = self.candidates(text, backends)
+        judged = [c for c in found if c.backend == "judge"]
+        others = [c for c in found if c.backend != "judge"]
+        if judged and judged[0].operations:
+            spec = decided(issue_id or issue_slug(text), text, judged[0], others, self.symbols)
+        else:
+            spec = fuse(issue_id or issue_slug(text), text, others, self.symbols)
+            if judged:
+                spec = replace(
+                    spec,
+                    provenance={
+                        **spec.provenance,
+                        "coverage": judged[0].meta.get("coverage"),
+                        "judge": _judge_record(judged[0]),
+                    },
+                )
         if not spec.operations:
             raise SpecError(
                 "no operation could be derived: the issue names nothing that exists in this "
@@ -136,6 +169,30 @@ class SpecNormalizer:
             )
         timing = {r.backend: round(r.seconds, 2) for r in self.runs}
         return replace(spec, provenance={**spec.provenance, "seconds": timing})
+
+
+def _judge_record(cand: Candidate) -> dict[str, Any]:
+    keep = ("grounding", "kinds", "candidates", "dropped", "judge", "model_id")
+    return {k: cand.meta[k] for k in keep if k in cand.meta}
+
+
+def decided(
+    issue_id: str, issue: str, judged: Candidate, others: Sequence[Candidate], symbols: SymbolIndex
+) -> Spec:
+    """The Spec the judge decided, with the other backends' candidates for the record."""
+    checked = check(judged, OperationChecker(symbols), issue)
+    return Spec(
+        issue_id=issue_id,
+        description=issue.strip(),
+        operations=checked.operations,
+        target_files=target_files(checked.operations, symbols),
+        provenance={
+            "chosen": "judge",
+            "coverage": judged.meta.get("coverage"),
+            "judge": _judge_record(judged),
+            "candidates": [check(c, OperationChecker(symbols), issue).to_dict() for c in others],
+        },
+    )
 
 
 def from_spec_file(path: str | Path, symbols: SymbolIndex) -> Spec:

@@ -11,7 +11,13 @@ with each backend alone (rules; llm with the 0.5B; llm with the 1.5B) and fused
 
 `--paraphrases` scores plain rewordings of other change requests on the same projects
 instead (tests/data/plan_paraphrases.yaml): how the planner does on wordings it was not
-written from.
+written from. `--plan-dev` scores the 40 issues of ../shared/bench/plan-dev/issues.yaml,
+written independently of the planner (its sentences must never be written rules for).
+
+Backends: `rules`, `llm-<model>` (the free-form LLM backend alone), `fused` (rules + llm
+0.5B), `judge-<model>` (grounded planning judged by that model, rules as a proposer) and
+`default`, what `autopatch fix` uses by default: the judge with the 1.5B when it is
+installed, else with the 0.5B.
 """
 
 from __future__ import annotations
@@ -55,6 +61,13 @@ def right(spec_ops: list[dict[str, Any]], expected: Mapping[str, Any]) -> bool:
     return True
 
 
+def judge_model_name(registry: Any) -> str:
+    """The model ``fix`` judges plans with: the 1.5B when installed, else the default."""
+    from planner.judge import judge_model_name as pick
+
+    return pick(registry)
+
+
 def main(argv: list[str] | None = None) -> int:
     from cores import LLMConfig, ModelRegistry, create_llm
     from planner.digest import RepositoryDigest
@@ -71,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path)
     p.add_argument("--details", action="store_true")
     p.add_argument("--paraphrases", action="store_true", help="score the reworded requests")
+    p.add_argument("--plan-dev", action="store_true", help="score the plan-dev issues")
     args = p.parse_args(argv)
 
     repos = {r["name"]: r for r in yaml.safe_load((BENCH / "repos.yaml").read_text())["repos"]}
-    if args.paraphrases:
+    if args.plan_dev:
+        rows = yaml.safe_load((BENCH / "plan-dev" / "issues.yaml").read_text())
+        items = {r["id"]: {**r["expected"], "repo": r["repo"], "issue": r["issue"]} for r in rows}
+    elif args.paraphrases:
         rows = yaml.safe_load((ROOT / "tests" / "data" / "plan_paraphrases.yaml").read_text())
         items = {f"paraphrase-{i + 1:02d}-{r['repo']}": r for i, r in enumerate(rows)}
     else:
@@ -89,9 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-plan-"))
     registry = ModelRegistry(work / "data")
     llms = {}
+    judge_model = judge_model_name(registry)
     for b in args.backends:
-        if b.startswith("llm-") or b == "fused":
-            name = "default" if b == "fused" else b.removeprefix("llm-")
+        if b.startswith(("llm-", "judge-")) or b in ("fused", "default"):
+            name = {"fused": "default", "default": judge_model}.get(
+                b, b.removeprefix("llm-").removeprefix("judge-")
+            )
             if name not in llms:
                 llms[name] = create_llm(LLMConfig(model=name, n_ctx=4096), registry)
     digests = {}
@@ -111,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         # Each backend runs once per task; "fused" fuses the rules and 0.5B candidates.
         cands: dict[str, list] = {}
         for name in (
-            {"rules"}
+            set()
+            | {"rules"}
             | {b.removeprefix("llm-") for b in args.backends if b.startswith("llm-")}
             | ({"default"} if "fused" in args.backends else set())
         ):
@@ -121,10 +142,19 @@ def main(argv: list[str] | None = None) -> int:
             cands[name] = norm.candidates(task["issue"], ["rules"] if name == "rules" else ["llm"])
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
         for b in args.backends:
-            chosen_cands = (
-                cands["rules"] + cands["default"] if b == "fused" else cands[b.removeprefix("llm-")]
-            )
-            spec = fuse(task_id, task["issue"], chosen_cands, digest)
+            if b.startswith("judge-") or b == "default":
+                name = judge_model if b == "default" else b.removeprefix("judge-")
+                norm = SpecNormalizer(digest, judge_llm=llms[name], repo=work / repo["root"])
+                start = time.perf_counter()
+                spec = norm.normalize(task["issue"], issue_id=task_id, backends=["rules", "judge"])
+                seconds[b] = seconds.get(b, 0.0) + time.perf_counter() - start
+            else:
+                chosen_cands = (
+                    cands["rules"] + cands["default"]
+                    if b == "fused"
+                    else cands[b.removeprefix("llm-")]
+                )
+                spec = fuse(task_id, task["issue"], chosen_cands, digest)
             got = [o.to_dict() for o in spec.operations]
             ok = right(got, task)
             score[b]["total"] += 1
@@ -144,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"backend {name}: {secs / max(1, len(tasks)):.1f} s/task")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(score, indent=2) + "\n")
+        out = {
+            b: {**v, "seconds_per_task": round(seconds.get(b, 0.0) / max(1, v["total"]), 1)}
+            if b in seconds
+            else v
+            for b, v in score.items()
+        }
+        if "default" in out:
+            out["default"]["model"] = judge_model
+        args.out.write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 

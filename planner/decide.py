@@ -1,0 +1,321 @@
+"""Grounded planning: ground → propose → check against the code → judge → cover.
+
+1. ``ground`` resolves every code mention of the issue to repository symbols.
+2. ``Proposer`` enumerates the operations valid for each symbol's kind, with
+   parameters from the issue's own words; other backends' proposals (the rules,
+   past specs from memory) join the pool and count as evidence, never as the verdict.
+3. Every candidate is checked against the digest (``OperationChecker``); what does
+   not resolve is dropped with the reason.
+4. The model judges: first which kinds of change the issue asks for, then which
+   symbols each kind applies to (only where there is a choice).
+5. Coverage: every symbol the issue names strongly is covered by an operation or
+   recorded as context with the reason; an uncovered symbol makes the plan incomplete.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cores.protocols import LLM
+from planner.candidates import Candidate, SymbolIndex
+from planner.fusion import OperationChecker, invented_name
+from planner.ground import Grounding, ground
+from planner.judge import Judge
+from planner.propose import KIND_QUESTIONS, Proposal, Proposer, describe
+from planner.spec import Operation
+
+log = logging.getLogger(__name__)
+
+KIND_THRESHOLD = 0.2  # P(kind) from which a kind of change is taken (one lettered choice)
+TARGET_THRESHOLD = 0.5  # P(yes) below which a further target of a chosen kind is never taken
+SURE = 0.85  # a named symbol the judge is this sure about but the plan leaves out: incomplete
+TARGET_MARGIN = 0.1  # a further target must be about as likely as the best one
+MAX_KINDS = 3
+# Evidence from a proposer that read the issue another way (the rules, a past spec).
+PROPOSER_BONUS = 0.2
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which named symbols the plan covers, and why the others are left alone."""
+
+    complete: bool
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]
+    context: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "covered": list(self.covered),
+            "uncovered": list(self.uncovered),
+            "context": dict(self.context),
+        }
+
+
+class GroundedPlanner:
+    """Issue text → one judged ``Candidate`` (backend ``judge``) with its reasons in ``meta``."""
+
+    name = "judge"
+
+    def __init__(
+        self,
+        llm: LLM,
+        symbols: SymbolIndex,
+        *,
+        repo: Path | None = None,
+        retriever: Any = None,
+        proposals: Sequence[Candidate] = (),
+    ) -> None:
+        self.llm = llm
+        self.symbols = symbols
+        self.repo = repo
+        self.retriever = retriever
+        self.others = list(proposals)
+        self.checker = OperationChecker(symbols)
+
+    def propose(self, issue: str) -> Candidate | None:
+        grounding = ground(issue, self.symbols, retriever=self.retriever)
+        self._siblings = siblings(grounding)
+        pool, dropped = self._pool(issue, grounding)
+        judge = Judge(self.llm, issue, context=self._context(grounding))
+        meta: dict[str, Any] = {
+            "grounding": grounding.to_dict(),
+            "dropped": dropped,
+            "model_id": self.llm.model_id,
+        }
+        if not pool:
+            meta["coverage"] = self._coverage(grounding, [], judge, {}).to_dict()
+            meta["judge"] = judge.answers
+            return None
+        kinds = self._kinds(pool, judge)
+        chosen, target_p = self._targets(pool, kinds, judge)
+        coverage = self._coverage(grounding, chosen, judge, target_p)
+        meta.update(
+            kinds={k: round(p, 3) for k, p in kinds.items()},
+            candidates=[
+                {
+                    **p.to_dict(),
+                    "p_yes": round(target_p.get(_key(p), -1.0), 3),
+                    "chosen": p in chosen,
+                }
+                for p in pool
+            ],
+            coverage=coverage.to_dict(),
+            judge=judge.answers,
+        )
+        if not chosen:
+            return Candidate(self.name, (), notes=("the judge accepted no candidate",), meta=meta)
+        return Candidate(self.name, tuple(p.operation for p in chosen), meta=meta)
+
+    # -- 1-3: the checked pool ---------------------------------------------------------
+    def _pool(self, issue: str, grounding: Grounding) -> tuple[list[Proposal], list[str]]:
+        raw = Proposer(grounding, self.symbols, self.repo).all()
+        self.supported: dict[tuple[str, str], str] = {}
+        for cand in self.others:
+            for op in cand.operations:
+                raw.append(Proposal(op, describe(op), op.target))
+                self.supported[(op.op, op.target)] = cand.backend
+        pool: list[Proposal] = []
+        dropped: list[str] = []
+        seen: set[str] = set()
+        for p in raw:
+            if invented_name(p.operation, issue) is not None:
+                dropped.append(f"{p.plain}: the issue never names the new name")
+                continue
+            good, problems, _ = self.checker.resolve(p.operation)
+            if problems or not good:
+                dropped.append(f"{p.plain}: {'; '.join(problems) or 'does not resolve'}")
+                continue
+            for op in good:
+                key = repr(op.to_dict())
+                if key in seen:
+                    continue
+                seen.add(key)
+                supported = self.supported.get((p.operation.op, p.operation.target))
+                if supported:
+                    self.supported[(op.op, op.target)] = supported
+                pool.append(Proposal(op, describe(op) if op != p.operation else p.plain, p.symbol))
+        return pool, dropped
+
+    def _context(self, grounding: Grounding, limit: int = 8) -> str:
+        lines: list[str] = []
+        for g in grounding.symbols:
+            if g.strength < 1 or len(lines) >= limit:
+                continue
+            d = next(iter(self.symbols.find(g.qualname)), None)
+            sig = getattr(d, "signature", "") if d is not None else ""
+            lines.append(
+                f"- `{g.qualname}` ({g.kind}{', in tests' if g.in_tests else ''}) {sig}".rstrip()
+            )
+        return "\n".join(lines)
+
+    # -- 4: the judge ----------------------------------------------------------------
+    def _kinds(self, pool: list[Proposal], judge: Judge) -> dict[str, float]:
+        """P(kind) for the kinds the pool offers, from lettered choices so that the kinds
+        compete (independent yes/no questions let a small model say yes to everything):
+        the main change, then what else besides it ("nothing else" is an option)."""
+        ops = list(dict.fromkeys(p.operation.op for p in pool))
+        probs = judge.choose(
+            "What is the main change the issue asks for?", [KIND_QUESTIONS[op] for op in ops]
+        )
+        kinds = dict(zip(ops, probs, strict=True))
+        for op in ops:
+            if op != "edit" and any(k[0] == op for k in self.supported):
+                kinds[op] = min(1.0, kinds[op] + PROPOSER_BONUS)
+        main = max(kinds, key=lambda k: kinds[k])
+        rest = [op for op in ops if op != main]
+        if rest:
+            more = judge.choose(
+                f"Besides this main change ({KIND_QUESTIONS[main]}), what else does the issue "
+                "ask for?",
+                ["nothing else", *[KIND_QUESTIONS[op] for op in rest]],
+            )
+            for op, p in zip(rest, more[1:], strict=True):
+                kinds[op] = p if p > more[0] else min(kinds[op], KIND_THRESHOLD - 0.01)
+        kinds[main] = max(kinds[main], 1.0)
+        return kinds
+
+    def _targets(
+        self, pool: list[Proposal], kinds: dict[str, float], judge: Judge
+    ) -> tuple[list[Proposal], dict[tuple[str, str, str], float]]:
+        ranked = sorted(kinds.items(), key=lambda kv: -kv[1])
+        taken = [k for k, p in ranked if p >= KIND_THRESHOLD][:MAX_KINDS]
+        chosen: list[Proposal] = []
+        target_p: dict[tuple[str, str, str], float] = {}
+        for kind in taken:
+            options = [p for p in pool if p.operation.op == kind]
+            if len(options) == 1:
+                chosen.append(options[0])
+                target_p[_key(options[0])] = kinds[kind]
+                continue
+            for p in options:
+                p_yes = judge.ask(f"Does the issue ask to {p.plain}?")
+                if (p.operation.op, p.operation.target) in self.supported:
+                    p_yes = min(1.0, p_yes + PROPOSER_BONUS)
+                target_p[_key(p)] = p_yes
+            chosen += self._select(options, target_p)
+        return chosen, target_p
+
+    def _select(
+        self, options: list[Proposal], target_p: dict[tuple[str, str, str], float]
+    ) -> list[Proposal]:
+        """The best option, the ones nearly as likely, and the best one's list siblings
+        (symbols named together: "`a`, `b` and `c`"); one parameter choice per target and
+        one old symbol per new name."""
+        best: dict[tuple[str, str], Proposal] = {}
+        for p in options:
+            k = (p.operation.op, p.operation.target)
+            if k not in best or target_p[_key(p)] > target_p[_key(best[k])]:
+                best[k] = p
+        ranked = sorted(best.values(), key=lambda p: -target_p[_key(p)])
+        top = target_p[_key(ranked[0])]
+        siblings = self.grounding_siblings(ranked[0].operation.target)
+        keep = [
+            p
+            for p in ranked
+            if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
+            or p.operation.target in siblings
+        ] or ranked[:1]
+        out, names = [], set()
+        for p in keep:
+            new = p.operation.params.get("new_name") or p.operation.params.get("name")
+            if p.operation.op in ("rename", "add_function") and new in names:
+                continue
+            names.add(new)
+            out.append(p)
+        return out
+
+    def grounding_siblings(self, target: str) -> set[str]:
+        return set(self._siblings.get(target, ()))
+
+    # -- 5: coverage -----------------------------------------------------------------
+    def _coverage(
+        self,
+        grounding: Grounding,
+        chosen: list[Proposal],
+        judge: Judge,
+        target_p: dict[tuple[str, str, str], float],
+    ) -> Coverage:
+        targets = {p.operation.target for p in chosen}
+        covered, uncovered, context = [], [], {}
+        asked: dict[str, float] = defaultdict(float)
+        for (_, target, _), p in target_p.items():
+            asked[target] = max(asked[target], p)
+        for g in grounding.symbols:
+            if g.strength < 2:
+                continue
+            if g.qualname in targets or any(t.startswith(g.qualname + ".") for t in targets):
+                covered.append(g.qualname)
+            elif g.in_tests:
+                context[g.qualname] = "test code"
+            elif g.kind == "module":
+                context[g.qualname] = "a module named as the place of a change"
+            elif "traceback frame" in g.evidence and "backticks" not in g.evidence:
+                context[g.qualname] = "an outer traceback frame"
+            elif g.qualname in asked and asked[g.qualname] >= SURE:
+                uncovered.append(g.qualname)  # the judge said yes but another option won
+            elif g.qualname in asked:
+                context[g.qualname] = (
+                    f"the judge found no change asked for it (p={asked[g.qualname]:.2f})"
+                )
+            elif (
+                any(t.startswith(g.qualname.rsplit(".", 1)[0] + ".") for t in targets)
+                and g.kind == "class"
+            ):
+                context[g.qualname] = "the class of a changed member"
+            else:
+                p_yes = judge.ask(f"Does the issue ask to change `{g.qualname}` itself?")
+                if p_yes >= SURE:
+                    uncovered.append(g.qualname)
+                else:
+                    context[g.qualname] = f"mentioned as context (p={p_yes:.2f})"
+        return Coverage(not uncovered, tuple(covered), tuple(uncovered), context)
+
+
+_LIST_GAP = re.compile(r"^[\s`()]*(?:,|\band\b|\bor\b|/|&)[\s,`()]*(?:(?:and|or)\s+)?[\s`]*$")
+
+
+def siblings(grounding: Grounding) -> dict[str, tuple[str, ...]]:
+    """Symbols named in one list (only commas, "and", "or" between their mentions)."""
+    text = grounding.issue.raw
+    spans = sorted(
+        (m.position, m.position + len(m.text), m.text)
+        for m in grounding.issue.mentions
+        if m.kind == "name"
+    )
+    groups: list[list[str]] = []
+    for (_a0, a1, a), (b0, _, b) in zip(spans, spans[1:], strict=False):
+        gap = text[a1:b0]
+        if _LIST_GAP.match(gap.replace("()", "")):
+            if groups and groups[-1][-1] == a:
+                groups[-1].append(b)
+            else:
+                groups.append([a, b])
+    by_text: dict[str, list[str]] = defaultdict(list)
+    for g in grounding.symbols:
+        for m in grounding.issue.mentions:
+            if m.kind == "name" and (
+                g.qualname == m.text or g.qualname.endswith("." + m.text.lstrip("@"))
+            ):
+                by_text[m.text].append(g.qualname)
+    out: dict[str, tuple[str, ...]] = {}
+    for group in groups:
+        members = tuple(q for t in group for q in by_text.get(t, ()))
+        for q in members:
+            out[q] = tuple(dict.fromkeys((*out.get(q, ()), *members)))
+    return out
+
+
+def _key(p: Proposal) -> tuple[str, str, str]:
+    return (p.operation.op, p.operation.target, repr(sorted(p.operation.params.items())))
+
+
+def operations_plain(operations: Sequence[Operation]) -> list[str]:
+    return [describe(o) for o in operations]

@@ -1,0 +1,407 @@
+"""Candidate operations for a grounded issue, each checked against the code.
+
+For every grounded symbol, the operations valid for its kind are enumerated with
+parameters taken from the issue's own words (a new name the issue spells, a
+parameter the symbol really has and the issue mentions, a module the issue names,
+an idiom that really occurs in the symbol's source). A candidate whose parameters
+cannot be found is not proposed: the plan never invents a name. Which candidates
+the issue actually asks for is decided by the judge (``planner.judge``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.ground import CALLABLE_KINDS, Grounded, Grounding
+from planner.spec import Operation
+
+# What each operation does, in words a reader (and a small model) understands.
+KIND_QUESTIONS: dict[str, str] = {
+    "rename": "give an existing function, method, class, constant or module a new name",
+    "rename_parameter": "give an existing parameter (argument) of a function or method a new name",
+    "add_parameter": "add a new parameter (argument) to an existing function or method",
+    "remove_parameter": "remove an existing parameter (argument) from a function or method",
+    "make_keyword_only": "make parameters of a function or method keyword-only",
+    "replace_calls": "replace the calls of one function with calls of another function",
+    "change_import": "change the module that a name is imported from",
+    "add_decorator": "put a decorator on a function or method",
+    "remove_decorator": "take a decorator off a function or method",
+    "add_annotations": "add type hints (annotations) to functions or methods",
+    "add_docstring": "write or rewrite docstrings",
+    "move_symbol": "move a function, class or constant to a different module",
+    "extract_constant": "replace a literal value written in the code with a named constant",
+    "extract_helper": "pull duplicated code of several functions into one shared helper function",
+    "add_function": "add a new module-level function that does not exist yet",
+    "add_method": "add a new method that does not exist yet to an existing class",
+    "modernize": "rewrite old idioms in a newer style (f-strings, builtin generics, pathlib)",
+    "edit": "fix a bug or change what existing code does when it runs",
+}
+IDIOM_WORDS = {
+    "fstring": "f-strings instead of %-formatting or str.format",
+    "builtin_generics": "builtin generics (list[int]) instead of typing.List",
+    "pathlib": "pathlib instead of os.path",
+    "typing_namedtuple": "a typing.NamedTuple class instead of collections.namedtuple",
+}
+_IDIOM_CODE = {
+    "fstring": re.compile(
+        r"""["'][^"'\n]*%[-#0 +]*\d*(?:\.\d+)?[sdrifxXeEgGc%][^"'\n]*["']\s*%|\.format\("""
+    ),
+    "builtin_generics": re.compile(r"\b(?:List|Dict|Set|Tuple|FrozenSet|Type)\["),
+    "pathlib": re.compile(r"\bos\.path\.|\bfrom os import path\b"),
+    "typing_namedtuple": re.compile(r"\bnamedtuple\("),
+}
+_DECORATOR = re.compile(r"@([A-Za-z_][\w.]*)")
+_KNOWN_DECORATORS = ("staticmethod", "classmethod", "property", "cached_property")
+_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One candidate operation, with the words the judge reads."""
+
+    operation: Operation
+    plain: str  # "rename the function `a.b` to `c`"
+    symbol: str  # the grounded symbol it came from
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.operation.op, self.operation.target)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation.to_dict(), "plain": self.plain, "symbol": self.symbol}
+
+
+def _mentioned(word: str, text: str) -> list[int]:
+    return [m.start() for m in re.finditer(rf"(?<![\w.]){re.escape(word)}(?![\w])", text)]
+
+
+def _nearest(names: list[tuple[str, int]], position: int, limit: int = 2) -> list[str]:
+    """New names ordered by distance to ``position`` (a name after the symbol wins ties)."""
+    ranked = sorted(names, key=lambda kv: abs(kv[1] - position) + (0 if kv[1] >= position else 5))
+    return [n for n, _ in ranked[:limit]]
+
+
+def _source(repo: Path | None, g: Grounded, symbols: Any) -> str:
+    if repo is None:
+        return ""
+    try:
+        lines = (repo / g.path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    if g.kind == "module":
+        return "\n".join(lines)
+    d = next(iter(symbols.find(g.qualname)), None)
+    return "\n".join(lines[d.line - 1 : d.end_line]) if d is not None else ""
+
+
+def _kind_word(g: Grounded) -> str:
+    return {"constant": "constant", "variable": "variable"}.get(g.kind, g.kind)
+
+
+class Proposer:
+    """Enumerates ``Proposal``s for one grounding."""
+
+    def __init__(self, grounding: Grounding, symbols: Any, repo: Path | None = None) -> None:
+        self.g = grounding
+        self.symbols = symbols
+        self.repo = repo
+        self.text = grounding.issue.raw
+        self.modules = {d.module for d in symbols.definitions()}
+
+    def all(self) -> list[Proposal]:
+        out: list[Proposal] = []
+        named = any(g.strength >= 1 for g in self.g.symbols)
+        for g in self.g.symbols:
+            if named and g.strength < 1:
+                continue  # prose hits only when the issue names no code at all
+            if g.in_tests and any(not s.in_tests for s in self.g.symbols if s.strength >= 2):
+                continue  # test code is context when library code is named
+            if g.kind in CALLABLE_KINDS:
+                out += self._callable(g)
+            elif g.kind == "class":
+                out += self._class(g)
+            elif g.kind in ("constant", "variable"):
+                out += self._constant(g)
+            elif g.kind == "module":
+                out += self._module(g)
+        seen: set[str] = set()
+        unique = []
+        for p in out:
+            key = repr(p.operation.to_dict())
+            if key not in seen:
+                seen.add(key)
+                unique.append(p)
+        return unique
+
+    # -- per kind ---------------------------------------------------------------------
+    def _renames(self, g: Grounded) -> list[Proposal]:
+        own = {p.lstrip("*") for p in g.params}
+        new = [
+            (n, p)
+            for n, p in self.g.new_names
+            if n != g.qualname.rsplit(".", 1)[-1] and n not in own
+        ]
+        return [
+            Proposal(
+                Operation("rename", g.qualname, {"new_name": n}),
+                f"rename the {_kind_word(g)} `{g.qualname}` to `{n}`",
+                g.qualname,
+            )
+            for n in _nearest(new, g.position)
+        ]
+
+    def _moves(self, g: Grounded) -> list[Proposal]:
+        here = g.qualname.rsplit(".", 1)[0]
+        out = []
+        for module in self._destinations(here):
+            out.append(
+                Proposal(
+                    Operation("move_symbol", g.qualname, {"to_module": module, "reexport": True}),
+                    f"move `{g.qualname}` into the module `{module}`",
+                    g.qualname,
+                )
+            )
+            out.append(
+                Proposal(
+                    Operation("change_import", g.qualname, {"new_module": module}),
+                    f"import `{g.qualname.rsplit('.', 1)[-1]}` from `{module}` instead of `{here}`",
+                    g.qualname,
+                )
+            )
+        return out
+
+    def _destinations(self, here: str) -> list[str]:
+        out = [m for m in self.g.modules if m != here and not here.startswith(m + ".")]
+        out += [m for m in self.g.modules if m != here and m not in out]
+        return list(dict.fromkeys(out))[:3]
+
+    def _callable(self, g: Grounded) -> list[Proposal]:
+        q = g.qualname
+        params = [p for p in g.params if p.lstrip("*") not in ("self", "cls")]
+        named = [p for p in params if _mentioned(p.lstrip("*"), self.text)]
+        out = self._renames(g) + self._moves(g)
+        for p in named:
+            where = _mentioned(p.lstrip("*"), self.text)[0]
+            fresh = [(n, pos) for n, pos in self.g.new_names if n not in params]
+            for new in _nearest(fresh, where, limit=1):
+                out.append(
+                    Proposal(
+                        Operation("rename_parameter", q, {"old": p.lstrip("*"), "new": new}),
+                        f"rename the parameter `{p}` of `{q}` to `{new}`",
+                        q,
+                    )
+                )
+            out.append(
+                Proposal(
+                    Operation("remove_parameter", q, {"name": p.lstrip("*")}),
+                    f"remove the parameter `{p}` from `{q}`",
+                    q,
+                )
+            )
+        for new, _pos in self.g.new_names:
+            if new in params or _CONSTANT.match(new):
+                continue
+            out.append(
+                Proposal(
+                    Operation("add_parameter", q, {"name": new, "default": self._default(new)}),
+                    f"add a new parameter `{new}` to `{q}`",
+                    q,
+                )
+            )
+            break
+        if params:
+            out.append(
+                Proposal(
+                    Operation("make_keyword_only", q, self._keyword_only(params, named)),
+                    f"make parameters of `{q}` keyword-only",
+                    q,
+                )
+            )
+        out += self._decorators(g)
+        out.append(Proposal(Operation("add_annotations", q, {}), f"add type hints to `{q}`", q))
+        out.append(Proposal(Operation("add_docstring", q, {}), f"write a docstring for `{q}`", q))
+        out += self._modernize(g)
+        out += self._replace_calls(g)
+        out.append(
+            Proposal(
+                Operation("edit", q, {"instruction": self.g.issue.title}),
+                f"change the code of `{q}` (fix its behaviour)",
+                q,
+            )
+        )
+        return out
+
+    def _class(self, g: Grounded) -> list[Proposal]:
+        q = g.qualname
+        out = self._renames(g) + self._moves(g)
+        existing = {d.name for d in self.symbols.definitions() if d.parent == q}
+        for new, _ in self.g.new_names:
+            if new not in existing and not _CONSTANT.match(new):
+                out.append(
+                    Proposal(
+                        Operation("add_method", q, {"name": new}),
+                        f"add a new method `{new}` to the class `{q}`",
+                        q,
+                    )
+                )
+        for dunder in sorted(set(re.findall(r"__[a-z]+__", self.text)) - existing - {"__init__"}):
+            out.append(
+                Proposal(
+                    Operation("add_method", q, {"name": dunder}),
+                    f"add a `{dunder}` method to the class `{q}`",
+                    q,
+                )
+            )
+        out.append(
+            Proposal(Operation("add_docstring", q, {}), f"write a docstring for the class `{q}`", q)
+        )
+        out.append(
+            Proposal(
+                Operation("add_annotations", q, {}), f"add type hints to the methods of `{q}`", q
+            )
+        )
+        out += self._modernize(g)
+        out.append(
+            Proposal(
+                Operation("edit", q, {"instruction": self.g.issue.title}),
+                f"change the code of the class `{q}` (fix its behaviour)",
+                q,
+            )
+        )
+        return out
+
+    def _constant(self, g: Grounded) -> list[Proposal]:
+        return self._renames(g) + [p for p in self._moves(g) if p.operation.op == "move_symbol"]
+
+    def _module(self, g: Grounded) -> list[Proposal]:
+        q = g.qualname
+        out: list[Proposal] = []
+        defined = {d.name for d in self.symbols.definitions() if d.module == q and d.parent is None}
+        for new, _ in self.g.new_names:
+            if new in defined:
+                continue
+            if _CONSTANT.match(new):
+                out.append(
+                    Proposal(
+                        Operation("extract_constant", q, {"name": new}),
+                        f"introduce a module-level constant `{new}` in `{q}` for a literal",
+                        q,
+                    )
+                )
+            else:
+                out.append(
+                    Proposal(
+                        Operation("add_function", q, {"name": new}),
+                        f"add a new function `{new}` to the module `{q}`",
+                        q,
+                    )
+                )
+        out += self._modernize(g)
+        out.append(
+            Proposal(Operation("add_annotations", q, {}), f"add type hints throughout `{q}`", q)
+        )
+        return out
+
+    # -- parameters from the issue's words ----------------------------------------------
+    def _default(self, name: str) -> str:
+        m = re.search(
+            rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*([^\s,)`]+)", self.text
+        )
+        return m.group(1) if m else "None"
+
+    @staticmethod
+    def _keyword_only(params: list[str], named: list[str]) -> dict[str, Any]:
+        plain = [p for p in params if not p.startswith("*")]
+        named = [p for p in named if p in plain]
+        if named and named != plain[:1]:
+            return {"names": named}
+        return {"after": plain[0]} if plain else {"names": named}
+
+    def _decorators(self, g: Grounded) -> list[Proposal]:
+        d = next(iter(self.symbols.find(g.qualname)), None)
+        current = {x.lstrip("@").split("(")[0] for x in (getattr(d, "decorators", ()) or ())}
+        out = []
+        wanted = set(_DECORATOR.findall(self.text))
+        wanted |= {w for w in _KNOWN_DECORATORS if _mentioned(w, self.text)}
+        for dec in sorted(wanted):
+            if dec in current or dec.rsplit(".", 1)[-1] in current:
+                out.append(
+                    Proposal(
+                        Operation("remove_decorator", g.qualname, {"decorator": dec}),
+                        f"remove the decorator `@{dec}` from `{g.qualname}`",
+                        g.qualname,
+                    )
+                )
+            else:
+                out.append(
+                    Proposal(
+                        Operation("add_decorator", g.qualname, {"decorator": dec}),
+                        f"put the decorator `@{dec}` on `{g.qualname}`",
+                        g.qualname,
+                    )
+                )
+        return out
+
+    def _modernize(self, g: Grounded) -> list[Proposal]:
+        code = _source(self.repo, g, self.symbols)
+        return [
+            Proposal(
+                Operation("modernize", g.qualname, {"idiom": idiom}),
+                f"rewrite `{g.qualname}` to use {IDIOM_WORDS[idiom]}",
+                g.qualname,
+            )
+            for idiom, pattern in _IDIOM_CODE.items()
+            if code and pattern.search(code)
+        ]
+
+    def _replace_calls(self, g: Grounded) -> list[Proposal]:
+        out = []
+        for m in self.g.issue.names():
+            other = m.text
+            if other == g.qualname or g.qualname.endswith("." + other) or "." not in other:
+                continue
+            if self.symbols.find(other) or other.split(".", 1)[0] in {
+                x.split(".", 1)[0] for x in self.modules
+            }:
+                continue
+            out.append(
+                Proposal(
+                    Operation("replace_calls", g.qualname, {"new": other}),
+                    f"replace the calls of `{g.qualname}` with `{other}`",
+                    g.qualname,
+                )
+            )
+        return out[:2]
+
+
+def describe(op: Operation) -> str:
+    """An operation in plain words (for the judge and for the user)."""
+    p, t = op.params, f"`{op.target}`"
+    words = {
+        "rename": lambda: f"rename {t} to `{p.get('new_name')}`",
+        "rename_parameter": lambda: (
+            f"rename the parameter `{p.get('old')}` of {t} to `{p.get('new')}`"
+        ),
+        "add_parameter": lambda: f"add a new parameter `{p.get('name')}` to {t}",
+        "remove_parameter": lambda: f"remove the parameter `{p.get('name')}` from {t}",
+        "make_keyword_only": lambda: f"make parameters of {t} keyword-only",
+        "replace_calls": lambda: f"replace the calls of {t} with `{p.get('new')}`",
+        "change_import": lambda: f"import {t} from `{p.get('new_module')}` instead",
+        "add_decorator": lambda: f"put the decorator `@{p.get('decorator')}` on {t}",
+        "remove_decorator": lambda: f"remove the decorator `@{p.get('decorator')}` from {t}",
+        "add_annotations": lambda: f"add type hints to {t}",
+        "add_docstring": lambda: f"write a docstring for {t}",
+        "move_symbol": lambda: f"move {t} into the module `{p.get('to_module')}`",
+        "extract_constant": lambda: f"introduce a constant `{p.get('name')}` in {t} for a literal",
+        "extract_helper": lambda: f"pull duplicated code of {t} into a shared helper",
+        "add_function": lambda: f"add a new function `{p.get('name')}` to the module {t}",
+        "add_method": lambda: f"add a new method `{p.get('name')}` to the class {t}",
+        "modernize": lambda: (
+            f"rewrite {t} to use {IDIOM_WORDS.get(str(p.get('idiom')), p.get('idiom'))}"
+        ),
+        "edit": lambda: f"change the code of {t} (fix its behaviour)",
+    }
+    return words[op.op]() if op.op in words else op.summary()
