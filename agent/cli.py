@@ -139,10 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", help="use this spec YAML instead of an issue")
     p.add_argument(
         "--backends",
-        default="rules,llm",
-        help="spec backends to run and fuse: rules, llm, t5 (default rules,llm)",
+        default="rules,judge",
+        help="spec backends: rules, llm, t5, judge (default rules,judge: the rules propose, "
+        "the model judges grounded candidates, as `fix` does)",
     )
     p.add_argument("--model", help="registry model name for the llm backend")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the grounding, every candidate with the judge's verdict, and coverage",
+    )
 
     for module in _command_modules():
         add = getattr(module, "add_parser", None)

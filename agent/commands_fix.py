@@ -116,9 +116,11 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         with console(stderr=True).status(f"loading {name} to judge the plan"):
             return create_llm(replace(config.llm, model=name, adapter_path=None), registry)
 
-    # the judge is the 1.5B when installed, for a local model; any other backend judges itself
+    # the judge: the 1.5B when installed, for the embedded models; a served or user-given
+    # model judges itself; the scripted backend does not judge (its replies are for drafts)
     own = config.llm.backend == "llama_cpp" and not config.llm.model_path
-    llm = LazyLLM(make_llm, make_judge if own else None)
+    judge = make_judge if own else (None if config.llm.backend == "scripted" else make_llm)
+    llm = LazyLLM(make_llm, judge)
     run = FixRun(
         config.repo,
         config.data_dir,

@@ -21,7 +21,8 @@ from cores.protocols import LLM
 from memory.store import Memory
 from planner.normalize import SpecNormalizer, from_spec_file
 from planner.phases import Phase, Plan
-from planner.spec import Spec
+from planner.retrieval import Retriever
+from planner.spec import Spec, SpecError
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ class FixResult:
 
 class LazyLLM:
     """Creates the LLM on first use (many fixes never need it), and the judge model
-    (``judge_factory``; the same model when there is none) on first use of ``judge``."""
+    (``judge_factory``) on first use of ``judge``. Without a judge factory there is no
+    judge (the scripted backend: its canned replies are for drafting, not for judging)."""
 
     def __init__(
         self, factory: Callable[[], LLM], judge_factory: Callable[[], LLM] | None = None
@@ -122,9 +124,13 @@ class LazyLLM:
             self._llm = self._factory()
         return self._llm
 
+    @property
+    def can_judge(self) -> bool:
+        return self._judge_factory is not None
+
     def judge(self) -> LLM:
         if self._judge_factory is None:
-            return self.get()
+            raise ValueError("no judge model is configured")
         if self._judge is None:
             self._judge = self._judge_factory()
         return self._judge
@@ -149,13 +155,16 @@ def normalize_issue(
     """Grounded planning judged by the model (see ``FixOptions.spec_llm``)."""
     if options.spec_llm == "never":
         return SpecNormalizer(digest).normalize(issue, backends=["rules"])
+    if not llm.can_judge:
+        return _rules_then_llm(issue, digest, llm, options, memory, run_id)
     backends = ["rules", "llm", "judge"] if options.spec_llm == "always" else ["rules", "judge"]
     normalizer = SpecNormalizer(
         digest,
         llm=llm.get() if "llm" in backends else None,
         judge_llm=llm.judge(),
         repo=repo,
-        retriever=retriever,
+        retriever=retriever if retriever is not None else Retriever(digest),
+        examples=past_plans(memory),
     )
     spec = normalizer.normalize(issue, backends=backends)
     for run in normalizer.runs:
@@ -174,6 +183,28 @@ def normalize_issue(
                     else "not chosen",
                 }
             )
+    _record_llm_spec(normalizer, spec, memory, run_id)
+    return spec
+
+
+def _rules_then_llm(
+    issue: str, digest: Any, llm: LazyLLM, options: FixOptions, memory: Memory, run_id: str
+) -> Spec:
+    """Without a judge: the rules, and the free-form LLM backend when they find nothing
+    specific (or always)."""
+    if options.spec_llm == "auto":
+        spec = SpecNormalizer(digest).normalize(issue, backends=["rules"])
+        if spec.provenance.get("chosen") == "rules" and any(
+            o.op != "edit" for o in spec.operations
+        ):
+            return spec
+    normalizer = SpecNormalizer(digest, llm=llm.get())
+    spec = normalizer.normalize(issue, backends=["rules", "llm"])
+    _record_llm_spec(normalizer, spec, memory, run_id)
+    return spec
+
+
+def _record_llm_spec(normalizer: SpecNormalizer, spec: Spec, memory: Memory, run_id: str) -> None:
     for run in normalizer.runs:
         if run.backend == "llm" and run.candidate is not None:
             memory.record_attempt(
@@ -192,7 +223,23 @@ def normalize_issue(
                     "outcome": "chosen" if spec.provenance.get("chosen") == "llm" else "not chosen",
                 }
             )
-    return spec
+
+
+def past_plans(memory: Memory, limit: int = 200) -> list[tuple[str, str]]:
+    """(issue, plan in words) of earlier validated runs the user did not rate down."""
+    from planner.propose import describe
+
+    bad = {k for k, f in memory.latest_feedback().items() if (f.get("rating") or 5) <= 2}
+    out = []
+    for rec in memory.successes()[-limit:]:
+        if rec.get("run_id") in bad or not rec.get("spec"):
+            continue
+        try:
+            spec = Spec.from_dict(rec["spec"])
+        except (SpecError, KeyError, TypeError, ValueError):  # an old or foreign record
+            continue
+        out.append((spec.description, "; ".join(describe(o) for o in spec.operations)))
+    return out
 
 
 def summary_markdown(

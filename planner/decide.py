@@ -37,8 +37,9 @@ TARGET_THRESHOLD = 0.5  # P(yes) below which a further target of a chosen kind i
 SURE = 0.85  # a named symbol the judge is this sure about but the plan leaves out: incomplete
 TARGET_MARGIN = 0.1  # a further target must be about as likely as the best one
 MAX_KINDS = 3
+SECOND_KIND = 0.4  # P(kind) a change besides the main one needs in the "what else" choice
 # Evidence from a proposer that read the issue another way (the rules, a past spec).
-PROPOSER_BONUS = 0.2
+PROPOSER_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,26 @@ class GroundedPlanner:
         repo: Path | None = None,
         retriever: Any = None,
         proposals: Sequence[Candidate] = (),
+        examples: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.llm = llm
         self.symbols = symbols
         self.repo = repo
         self.retriever = retriever
         self.others = list(proposals)
+        self.examples = list(examples)
         self.checker = OperationChecker(symbols)
 
     def propose(self, issue: str) -> Candidate | None:
         grounding = ground(issue, self.symbols, retriever=self.retriever)
         self._siblings = siblings(grounding)
         pool, dropped = self._pool(issue, grounding)
-        judge = Judge(self.llm, issue, context=self._context(grounding))
+        judge = Judge(
+            self.llm,
+            issue,
+            context=self._context(grounding),
+            examples=worked_examples(issue, self.examples),
+        )
         meta: dict[str, Any] = {
             "grounding": grounding.to_dict(),
             "dropped": dropped,
@@ -96,6 +104,7 @@ class GroundedPlanner:
             return None
         kinds = self._kinds(pool, judge)
         chosen, target_p = self._targets(pool, kinds, judge)
+        chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
         coverage = self._coverage(grounding, chosen, judge, target_p)
         meta.update(
             kinds={k: round(p, 3) for k, p in kinds.items()},
@@ -162,23 +171,21 @@ class GroundedPlanner:
         compete (independent yes/no questions let a small model say yes to everything):
         the main change, then what else besides it ("nothing else" is an option)."""
         ops = list(dict.fromkeys(p.operation.op for p in pool))
-        probs = judge.choose(
+        probs = judge.choose_both_ways(
             "What is the main change the issue asks for?", [KIND_QUESTIONS[op] for op in ops]
         )
         kinds = dict(zip(ops, probs, strict=True))
-        for op in ops:
-            if op != "edit" and any(k[0] == op for k in self.supported):
-                kinds[op] = min(1.0, kinds[op] + PROPOSER_BONUS)
         main = max(kinds, key=lambda k: kinds[k])
         rest = [op for op in ops if op != main]
         if rest:
-            more = judge.choose(
+            more = judge.choose_both_ways(
                 f"Besides this main change ({KIND_QUESTIONS[main]}), what else does the issue "
                 "ask for?",
                 ["nothing else", *[KIND_QUESTIONS[op] for op in rest]],
             )
             for op, p in zip(rest, more[1:], strict=True):
-                kinds[op] = p if p > more[0] else min(kinds[op], KIND_THRESHOLD - 0.01)
+                second = p > more[0] and p >= SECOND_KIND
+                kinds[op] = p if second else min(kinds[op], KIND_THRESHOLD - 0.01)
         kinds[main] = max(kinds[main], 1.0)
         return kinds
 
@@ -234,6 +241,37 @@ class GroundedPlanner:
 
     def grounding_siblings(self, target: str) -> set[str]:
         return set(self._siblings.get(target, ()))
+
+    def _arbitrate(
+        self, issue: str, chosen: list[Proposal], judge: Judge
+    ) -> tuple[list[Proposal], dict[str, Any]]:
+        """Whole plans compete: the judged one and each other backend's checked plan, each in
+        plain words, as one lettered choice asked in two orders (position bias averages out)."""
+        plans: list[tuple[str, list[Proposal]]] = [("judge", chosen)] if chosen else []
+        for cand in self.others:
+            ops: list[Operation] = []
+            for op in cand.operations:
+                if invented_name(op, issue) is None:
+                    good, problems, _ = self.checker.resolve(op)
+                    ops += [] if problems else [o for o in good if o not in ops]
+            if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
+                plans.append((cand.backend, [Proposal(o, describe(o), o.target) for o in ops]))
+        if len(plans) < 2:
+            return chosen, {}
+        texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
+        question = "Which plan does exactly what the issue asks, no more and no less?"
+        forward = judge.choose(question, texts)
+        backward = judge.choose(question, texts[::-1])[::-1]
+        votes = [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
+        best = max(range(len(plans)), key=lambda i: votes[i])
+        record = {
+            "plans": [
+                {"backend": b, "plan": t, "p": round(v, 3)}
+                for (b, _), t, v in zip(plans, texts, votes, strict=True)
+            ],
+            "winner": plans[best][0],
+        }
+        return plans[best][1], record
 
     # -- 5: coverage -----------------------------------------------------------------
     def _coverage(
@@ -311,6 +349,26 @@ def siblings(grounding: Grounding) -> dict[str, tuple[str, ...]]:
         for q in members:
             out[q] = tuple(dict.fromkeys((*out.get(q, ()), *members)))
     return out
+
+
+def worked_examples(issue: str, pairs: Sequence[tuple[str, str]], k: int = 2) -> str:
+    """The ``k`` past (issue, plan) pairs closest to ``issue`` by shared words, as text."""
+    words = set(re.findall(r"[a-z_]{3,}", issue.lower()))
+    scored = []
+    for past, plan in pairs:
+        theirs = set(re.findall(r"[a-z_]{3,}", past.lower()))
+        overlap = len(words & theirs) / max(1, len(words | theirs))
+        if overlap > 0.05:
+            scored.append((overlap, past, plan))
+    scored.sort(key=lambda x: -x[0])
+    return "\n".join(
+        f"- Issue: {past.strip().splitlines()[0][:160]}\n  Plan: {plan}"
+        for _, past, plan in scored[:k]
+    )
+
+
+def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:
+    return sorted(repr(o.to_dict()) for o in a) == sorted(repr(o.to_dict()) for o in b)
 
 
 def _key(p: Proposal) -> tuple[str, str, str]:

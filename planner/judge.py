@@ -32,11 +32,17 @@ class Judge:
     llm: LLM
     issue: str
     context: str = ""
+    examples: str = ""  # worked examples: earlier issues of this repository and their plans
     samples: int = 1
     answers: list[dict[str, Any]] = field(default_factory=list)
 
     def _prefix(self) -> str:
-        parts = [f'Issue:\n"""\n{self.issue.strip()[:4000]}\n"""']
+        parts = []
+        if self.examples:
+            parts.append(
+                f"Earlier issues of this repository and the plans that solved them:\n{self.examples}"
+            )
+        parts.append(f'Issue:\n"""\n{self.issue.strip()[:4000]}\n"""')
         if self.context:
             parts.append(f"Code the issue refers to:\n{self.context}")
         return "\n\n".join(parts)
@@ -64,6 +70,15 @@ class Judge:
 
     def ask_all(self, questions: Sequence[str]) -> list[float]:
         return [self.ask(q) for q in questions]
+
+    def choose_both_ways(self, question: str, options: Sequence[str]) -> list[float]:
+        """``choose`` asked with the options in order and reversed, averaged: a small model
+        favours some letters, and the average cancels that position bias."""
+        forward = self.choose(question, options)
+        if len(options) < 2:
+            return forward
+        backward = self.choose(question, list(options)[::-1])[::-1]
+        return [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
 
     def choose(self, question: str, options: Sequence[str]) -> list[float]:
         """A distribution over ``options`` (lettered A, B, …) for a one-answer question."""

@@ -83,7 +83,7 @@ class SpecNormalizer:
         judge_llm: LLM | None = None,
         repo: Path | None = None,
         retriever: Any = None,
-        examples: Sequence[Candidate] = (),
+        examples: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.symbols = symbols
         self.config = config or SpecConfig()
@@ -92,7 +92,7 @@ class SpecNormalizer:
         self.judge_llm = judge_llm or llm
         self.repo = repo
         self.retriever = retriever
-        self.examples = list(examples)  # past specs of similar issues (memory)
+        self.examples = list(examples)  # (issue, plan in words) of past successes (memory)
         self.runs: list[BackendRun] = []
 
     def _backend(self, name: str) -> Any:
@@ -109,7 +109,8 @@ class SpecNormalizer:
                 self.symbols,
                 repo=self.repo,
                 retriever=self.retriever,
-                proposals=[*proposals, *self.examples],
+                proposals=proposals,
+                examples=self.examples,
             )
         return None
 
@@ -172,7 +173,7 @@ class SpecNormalizer:
 
 
 def _judge_record(cand: Candidate) -> dict[str, Any]:
-    keep = ("grounding", "kinds", "candidates", "dropped", "judge", "model_id")
+    keep = ("grounding", "kinds", "candidates", "dropped", "judge", "arbitration", "model_id")
     return {k: cand.meta[k] for k in keep if k in cand.meta}
 
 

@@ -21,6 +21,15 @@ AttributeError: 'Store' object has no attribute 'lookup'
 """
 
 
+def kind_replies(pool, kind: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Scripted answers to the kind questions: ``kind`` is the main change, nothing else."""
+    kinds = list(dict.fromkeys(p.operation.op for p in pool))
+    i, n = kinds.index(kind), len(kinds)
+    letter = chr(ord("A") + i)
+    reverse = chr(ord("A") + n - 1 - i)
+    return [letter, reverse, "A", chr(ord("A") + n - 1)]  # then "nothing else", both orders
+
+
 def test_traceback_frames_ground_to_the_enclosing_definitions(sample_digest) -> None:  # type: ignore[no-untyped-def]
     g = ground(TRACEBACK, sample_digest)
     innermost = g.get("pkg.users.get_user")
@@ -95,10 +104,10 @@ def test_scripted_judge_control_flow(sample_digest, sample_repo) -> None:  # typ
     g = ground(issue, sample_digest)
     planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
     pool, _ = planner._pool(issue, g)
-    kinds = list(dict.fromkeys(p.operation.op for p in pool))
-    main = chr(ord("A") + kinds.index("rename"))
     renames = [p for p in pool if p.operation.op == "rename"]
-    replies = [main, "A"] + ["yes" if "get_user" in p.operation.target else "no" for p in renames]
+    replies = kind_replies(pool, "rename") + [
+        "yes" if "get_user" in p.operation.target else "no" for p in renames
+    ]
     llm = ScriptedLLM(replies)
     cand = GroundedPlanner(llm, sample_digest, repo=sample_repo).propose(issue)
     assert cand is not None
@@ -115,13 +124,11 @@ def test_uncovered_named_target_makes_the_plan_incomplete(sample_digest, sample_
     g = ground(issue, sample_digest)
     planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
     pool, _ = planner._pool(issue, g)
-    kinds = list(dict.fromkeys(p.operation.op for p in pool))
-    main = chr(ord("A") + kinds.index("rename"))
     renames = [p for p in pool if p.operation.op == "rename"]
     assert {p.operation.target for p in renames} == {"pkg.users.get_user", "pkg.util.chunks"}
     # the judge says yes to both renames; one new name can only go to one symbol, so
     # `chunks` (named, judged sure) is left out: the plan is incomplete, not silently partial
-    llm = ScriptedLLM([main, "A", *["yes" for _ in renames]])
+    llm = ScriptedLLM([*kind_replies(pool, "rename"), *["yes" for _ in renames]])
     cand = GroundedPlanner(llm, sample_digest, repo=sample_repo).propose(issue)
     assert cand is not None
     cov = cand.meta["coverage"]
