@@ -123,7 +123,8 @@ def test_memory_stats_counts_both_runs(ran: dict[str, Any]) -> None:
     stats = as_json(autopatch(ran["repo"], ran["data"], "memory", "stats", "--json"))
     assert stats["runs"] == {"success": 1, "failure": 1, "incomplete": 0}
     assert stats["by_op"]["rename"] == {"success": 1}
-    assert stats["calls_by_role"] == {"codemod": {"validated": 1}}
+    # the codemod's run, and the judge's verdict on the plan (the model judges every issue)
+    assert stats["calls_by_role"] == {"codemod": {"validated": 1}, "judge": {"chosen": 1}}
     assert stats["per_day"][0]["success"] == 1 and stats["per_day"][0]["failure"] == 1
     assert set(stats["torn_lines"].values()) == {0}
     text = autopatch(ran["repo"], ran["data"], "memory", "stats")
