@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from agent.commands_plan import read_issue
@@ -61,6 +65,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="sample N drafts per LLM phase and keep the best-ranked (default 1)",
     )
     p.add_argument("--python", help="interpreter that runs the project's tests (default: this one)")
+    p.add_argument(
+        "--unsafe-sandbox",
+        action="store_true",
+        help="run generated code even without bubblewrap, with only rlimits and an audit hook "
+        "(no isolation; config: sandbox.unsafe: true)",
+    )
     p.add_argument("--model", help="registry model name (default: the active llm)")
 
 
@@ -87,6 +97,13 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         raise ValueError("--candidates must be between 1 and 8")
     if args.max_repairs < 0:
         raise ValueError("--max-repairs must be 0 or more")
+    if args.branch is not None:
+        check_branch_name(config.repo, args.branch)
+    if args.python is not None and shutil.which(args.python) is None:
+        raise ValueError(f"--python {args.python}: no such interpreter")
+    if args.unsafe_sandbox:
+        config = replace(config, sandbox=replace(config.sandbox, unsafe=True))
+    config.sandbox.check_usable()
     options = FixOptions(
         apply=args.apply,
         commit=args.commit,
@@ -131,3 +148,18 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         console().print(result.patch.diff, markup=False, highlight=False)
     info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
     return 0 if result.ok else 1
+
+
+def check_branch_name(repo: Path, branch: str) -> None:
+    """Raise ``ValueError`` unless git accepts ``branch`` as a new branch name."""
+    out = subprocess.run(
+        ["git", "-C", str(repo), "check-ref-format", "--branch", branch],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0 or branch.startswith("-"):
+        raise ValueError(
+            f"--branch {branch!r} is not a valid git branch name (no spaces, '..', '~', '^', "
+            "':', '?', '*', '[' or leading '-'); pick another name"
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.full_suite import failing_on, full_suite_check
-from agent.sandbox import Sandbox, Scratch
+from agent.rundir import RepoLock, RunDir
+from agent.sandbox import Sandbox, SandboxError, Scratch
 from agent.validate import Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
 from memory.store import Memory, MemoryConfig
@@ -59,6 +60,8 @@ class FixRun:
         memory_config: MemoryConfig | None = None,
     ) -> None:
         self.repo = repo
+        self.data_dir = data_dir
+        self.work: Path | None = None  # this run's folder under the data dir, while it runs
         self.digest = digest
         self.llm = llm
         self.options = options
@@ -170,6 +173,8 @@ class FixRun:
                         sample=attempts - 1,
                     )
                 )
+            except SandboxError:
+                raise  # ours, not the model's: never a repair
             except Exception as exc:  # the model backend failed: a clear, recorded failure
                 return PhaseOutcome(
                     phase.id,
@@ -282,6 +287,20 @@ class FixRun:
 
     # -- the whole run -------------------------------------------------------------------
     def run(self, issue: str | None, spec_path: str | None) -> FixResult:
+        """The whole run, under the repository's lock, in a run folder under the data dir."""
+        self.sandbox.check_usable()
+        with RepoLock(self.data_dir, self.repo), RunDir(self.data_dir, self.run_id) as work:
+            self.work = work.path
+            self.sandbox = replace(self.sandbox, work_dir=str(work.path))
+            try:
+                return self._run(issue, spec_path)
+            finally:
+                self.work = None
+
+    def _scratch(self) -> Scratch:
+        return Scratch(self.repo, base_dir=self.work)
+
+    def _run(self, issue: str | None, spec_path: str | None) -> FixResult:
         start = time.perf_counter()
         result = FixResult(ok=False, run_id=self.run_id, message="")
         try:
@@ -316,11 +335,9 @@ class FixRun:
         drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
         if any(drafter.slots_for(p.operation) for p in plan.phases):
             drafter.llm = self.llm.get()
-        with (
-            Scratch(self.repo) as scratch,
-            tempfile.TemporaryDirectory(prefix="autopatch-scripts-") as tmp,
-        ):
-            scripts_dir = Path(tmp)
+        with self._scratch() as scratch:
+            scripts_dir = (self.work or scratch.root.parent) / "scripts"
+            scripts_dir.mkdir(mode=0o700, exist_ok=True)
             drafts: dict[str, Draft] = {}
             for phase in plan.phases:
                 self.progress(f"phase {phase.id}: {phase.operation.summary()}")
@@ -417,7 +434,7 @@ class FixRun:
         """Which of these test ids fail on the untouched repository."""
         todo = [i for i in ids if i not in self._baseline]
         if todo:
-            with Scratch(self.repo) as pristine:
+            with self._scratch() as pristine:
                 failing = failing_on(self.sandbox, pristine.root, self.python, todo)
             self._baseline.update({i: i not in failing for i in todo})
         return {i for i in ids if not self._baseline[i]}
@@ -458,7 +475,7 @@ class FixRun:
     def _failing_before(self, tests: list[str]) -> set[str]:
         """Test files that fail on the untouched repository too (environment, flaky, …)."""
         broken: set[str] = set()
-        with Scratch(self.repo) as pristine:
+        with self._scratch() as pristine:
             for test in tests:
                 if test in self._baseline:
                     ok = self._baseline[test]
