@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sys
@@ -287,9 +288,13 @@ class FixRun:
 
     # -- the whole run -------------------------------------------------------------------
     def run(self, issue: str | None, spec_path: str | None) -> FixResult:
-        """The whole run, under the repository's lock, in a run folder under the data dir."""
+        """The whole run in a run folder under the data dir; a landing run locks the repo."""
         self.sandbox.check_usable()
-        with RepoLock(self.data_dir, self.repo), RunDir(self.data_dir, self.run_id) as work:
+        lands = self.options.apply or self.options.commit
+        with (
+            RepoLock(self.repo) if lands else contextlib.nullcontext(),
+            RunDir(self.data_dir, self.run_id) as work,
+        ):
             self.work = work.path
             self.sandbox = replace(self.sandbox, work_dir=str(work.path))
             try:

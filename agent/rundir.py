@@ -6,9 +6,10 @@ copies, drafted scripts and sandbox folders of one run live there, and an ``floc
 dies, even by ``kill -9``, so ``sweep()`` — run whenever a new ``RunDir`` opens — removes
 every folder whose owner is gone: a killed run leaks nothing past the next one.
 
-``RepoLock(data_dir, repo, run_id)`` is an ``flock`` on ``<data_dir>/fix.lock`` held for a
-whole ``fix`` run; a second run on the same repository fails at once with ``LockHeld``,
-whose message says which process holds it and since when.
+``RepoLock(repo)`` is an ``flock`` on ``<repo>/.autopatches/.fix.lock`` held for a whole
+``fix --apply`` / ``--commit`` run (whatever data dir each run uses); a second landing run
+on the same repository fails at once with ``LockHeld``, whose message says which process
+holds it and since when.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ __all__ = ["LockHeld", "RepoLock", "RunDir", "sweep"]
 
 RUNS = "runs"
 OWNER = "owner"
-LOCK_FILE = "fix.lock"
+LOCK_FILE = ".fix.lock"
+PATCH_DIR = ".autopatches"
 ORPHAN_AGE_S = 600  # a folder without an owner file older than this is a crash leftover
 
 
@@ -117,15 +119,18 @@ class RunDir:
 
 
 class RepoLock:
-    """One ``fix`` at a time per data dir (and so per repository)."""
+    """One landing ``fix`` at a time per repository."""
 
-    def __init__(self, data_dir: str | Path, repo: str | Path) -> None:
-        self.path = Path(data_dir) / LOCK_FILE
+    def __init__(self, repo: str | Path) -> None:
         self.repo = Path(repo)
+        self.path = self.repo / PATCH_DIR / LOCK_FILE
         self._fd: int | None = None
 
     def __enter__(self) -> RepoLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from agent.commit import ensure_excluded
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_excluded(self.repo)
         fd = _try_lock(self.path)
         if fd is None:
             raise LockHeld(self._holder())

@@ -106,6 +106,7 @@ class TreeLimit:
             leaves: list[Path] = []
             try:
                 leaf = mounts["memory"] / own["memory"].lstrip("/") / name
+                _sweep(leaf.parent)
                 leaf.mkdir()
                 leaves.append(leaf)
                 _write(leaf / "memory.limit_in_bytes", memory)
@@ -113,6 +114,7 @@ class TreeLimit:
                     _write(leaf / "memory.memsw.limit_in_bytes", memory)
                 if "pids" in mounts and "pids" in own:
                     pids = mounts["pids"] / own["pids"].lstrip("/") / name
+                    _sweep(pids.parent)
                     pids.mkdir()
                     leaves.append(pids)
                     _write(pids / "pids.max", str(max_processes))
@@ -180,11 +182,22 @@ def _v2_leaf(parent: Path, name: str) -> Path | None:
             if not {"memory", "pids"} <= set(available):
                 return None
             _write(parent / "cgroup.subtree_control", "+memory +pids")
+        _sweep(parent)
         leaf = parent / name
         leaf.mkdir()
         return leaf
     except OSError:
         return None
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the leaves of runs whose autopatch process is gone (killed with -9)."""
+    with contextlib.suppress(OSError):
+        for leaf in parent.glob(f"{PREFIX}*-*-*"):
+            pid = leaf.name.rsplit("-", 2)[-2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                with contextlib.suppress(OSError):
+                    leaf.rmdir()
 
 
 def _remove(leaf: Path) -> None:
