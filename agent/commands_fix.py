@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from agent.commands_plan import read_issue
+from agent.commit import check_branch
 from agent.config import AppConfig
 from agent.ui import console, info
 
@@ -98,7 +97,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     if args.max_repairs < 0:
         raise ValueError("--max-repairs must be 0 or more")
     if args.branch is not None:
-        check_branch_name(config.repo, args.branch)
+        check_branch(config.repo, args.branch)
     if args.python is not None and shutil.which(args.python) is None:
         raise ValueError(f"--python {args.python}: no such interpreter")
     if args.unsafe_sandbox:
@@ -148,18 +147,3 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         console().print(result.patch.diff, markup=False, highlight=False)
     info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
     return 0 if result.ok else 1
-
-
-def check_branch_name(repo: Path, branch: str) -> None:
-    """Raise ``ValueError`` unless git accepts ``branch`` as a new branch name."""
-    out = subprocess.run(
-        ["git", "-C", str(repo), "check-ref-format", "--branch", branch],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0 or branch.startswith("-"):
-        raise ValueError(
-            f"--branch {branch!r} is not a valid git branch name (no spaces, '..', '~', '^', "
-            "':', '?', '*', '[' or leading '-'); pick another name"
-        )

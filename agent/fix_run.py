@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agent.codemods.run import decode_source
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
@@ -115,29 +116,28 @@ class FixRun:
         for d in {d.path for d in self.digest.definitions()}:
             path = scratch.root / d
             if path.is_file():
-                out[d] = path.read_text(encoding="utf-8", errors="replace")
+                out[d] = decode_source(path.read_bytes())
         return out
 
-    def _unchanged(self, scratch: Scratch, before: Mapping[str, str]) -> bool:
+    def _unchanged(self, scratch: Scratch, before: Mapping[str, bytes]) -> bool:
         """True when the phase left every file as it found it."""
         now = scratch.changed_paths()
         if set(now) != set(before):
             return False
-        return all(
-            (scratch.root / rel).read_text(encoding="utf-8") == text for rel, text in before.items()
-        )
+        return all((scratch.root / rel).read_bytes() == data for rel, data in before.items())
 
-    def _restore(self, scratch: Scratch, before: Mapping[str, str]) -> None:
+    def _restore(self, scratch: Scratch, before: Mapping[str, bytes]) -> None:
+        """Put back the bytes of ``before`` (else the original's): any encoding survives."""
         for rel in scratch.changed_paths():
             path = scratch.root / rel
             if rel in before:
-                path.write_text(before[rel], encoding="utf-8")
+                path.write_bytes(before[rel])
                 continue
-            original = scratch.original_text(rel)
+            original = scratch.original_bytes(rel)
             if original is None:
                 path.unlink(missing_ok=True)
             else:
-                path.write_text(original, encoding="utf-8")
+                path.write_bytes(original)
 
     def _run_phase(
         self,
@@ -257,7 +257,7 @@ class FixRun:
         smaller diff. Returns ``None`` when no candidate produced a usable slot.
         """
         before = _snapshot(scratch)
-        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, str]]] = []
+        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, bytes]]] = []
         for k in range(self.options.candidates):
             draft = drafter.draft(phase, self._files(scratch), sample=k)
             if draft.problem:
@@ -265,7 +265,7 @@ class FixRun:
                 continue
             validation = self._validate(draft, scratch, scripts_dir, scope)
             after = _snapshot(scratch)
-            changed = [text for rel, text in after.items() if before.get(rel) != text]
+            changed = [decode_source(b) for rel, b in after.items() if before.get(rel) != b]
             style = (
                 sum(self.style.score(t) for t in changed) / len(changed)
                 if self.style is not None and changed
@@ -282,8 +282,8 @@ class FixRun:
             f"candidate {k + 1} of {len(ranked)} ranked best "
             f"({validation.passed_count} check(s) passed)"
         )
-        for rel, text in after.items():
-            (scratch.root / rel).write_text(text, encoding="utf-8")
+        for rel, data in after.items():
+            (scratch.root / rel).write_bytes(data)
         return draft, validation
 
     # -- the whole run -------------------------------------------------------------------
@@ -553,10 +553,10 @@ class FixRun:
         )
 
 
-def _snapshot(scratch: Scratch) -> dict[str, str]:
-    """The current text of every file the run has changed so far on the scratch copy."""
+def _snapshot(scratch: Scratch) -> dict[str, bytes]:
+    """The current bytes of every file the run has changed so far on the scratch copy."""
     return {
-        rel: (scratch.root / rel).read_text(encoding="utf-8")
+        rel: (scratch.root / rel).read_bytes()
         for rel in scratch.changed_paths()
         if (scratch.root / rel).is_file()
     }

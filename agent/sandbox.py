@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import sandbox_reaper
-from agent.sandbox_bwrap import bwrap_argv, interpreter_dirs
+from agent.sandbox_bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
 from agent.sandbox_tree import TreeLimit, nproc_limit, tree_capability
 from agent.scratch import Scratch, ScratchError
 
@@ -263,6 +263,9 @@ class Sandbox:
         program = _program(cmd[0], (env or {}).get("PATH") or os.environ.get("PATH"))
         readonly += interpreter_dirs(program)
         mode = self.mode
+        if program.name.startswith("python") and mode == MODE_BWRAP:
+            trusted = program == Path(sys.executable).absolute()
+            readonly += interpreter_paths(str(program), trusted=trusted)
         base = self.work_dir if self.work_dir and os.path.isdir(self.work_dir) else None
         private = Path(tempfile.mkdtemp(prefix="autopatch-run-", dir=base)).resolve()
         tree = TreeLimit.create(self.memory_mb, self.max_processes, "run")

@@ -16,12 +16,22 @@ Unix sockets belong to the network namespace, which is private (``--unshare-net`
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["ETC_ENTRIES", "SYSTEM_DIRS", "bwrap_argv", "interpreter_dirs", "python_roots"]
+__all__ = [
+    "ETC_ENTRIES",
+    "SYSTEM_DIRS",
+    "bwrap_argv",
+    "interpreter_dirs",
+    "interpreter_paths",
+    "python_roots",
+]
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/nix")
 SYSTEM_DIRS_RO = ("/sys",)
@@ -59,6 +69,46 @@ def interpreter_dirs(python: str | Path) -> list[Path]:
     return dirs
 
 
+PROBE = """
+import json, sys, sysconfig
+paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path]
+paths += [sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+packages = []
+if "site" in sys.modules:
+    import importlib.util
+    for name in ("agent", "cores", "planner", "memory"):
+        spec = importlib.util.find_spec(name)
+        packages += list(spec.submodule_search_locations or []) if spec else []
+print(json.dumps({"paths": [p for p in paths if p], "packages": packages}))
+"""
+
+
+@functools.cache
+def interpreter_paths(python: str, *, trusted: bool) -> tuple[Path, ...]:
+    """What a Python interpreter reads: its prefixes, library folders and (``trusted``: our
+    own interpreter, whose ``.pth`` files may run) where it finds autopatch's packages.
+
+    An untrusted one (the project's ``--python``) is asked with ``-S``, so none of its
+    ``.pth`` files run outside the sandbox. Nothing (not a Python) gives ``()``.
+    """
+    flags = ["-I"] if trusted else ["-I", "-S"]
+    try:
+        out = subprocess.run(
+            [python, *flags, "-c", PROBE], capture_output=True, text=True, timeout=30, check=False
+        )
+        data = json.loads(out.stdout) if out.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return ()
+    prefixes = [Path(p) for p in data.get("paths", [])[:4]]
+    found = [*prefixes, *(Path(p) for p in data.get("packages", []))]
+    for entry in data.get("paths", [])[4:]:
+        path = Path(entry)
+        library = path.name.endswith(("-packages", ".zip")) or path.name == "lib-dynload"
+        if path.is_absolute() and (library or any(path.is_relative_to(x) for x in prefixes)):
+            found.append(path)
+    return tuple(found)
+
+
 def python_roots() -> list[Path]:
     """autopatch's own interpreter: prefixes, library folders and the package itself.
 
@@ -70,6 +120,7 @@ def python_roots() -> list[Path]:
         Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     ]
     found = [*prefixes, *interpreter_dirs(sys.executable), PACKAGE_ROOT]
+    found += interpreter_paths(sys.executable, trusted=True)
     for entry in sys.path:
         path = Path(entry)
         if not entry or not path.is_absolute():
