@@ -144,6 +144,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     elif result.patch is not None:
-        console().print(result.patch.diff, markup=False, highlight=False)
+        shown = result.patch.diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        console().print(shown, markup=False, highlight=False)
     info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
     return 0 if result.ok else 1

@@ -297,6 +297,9 @@ class Sandbox:
         config = {"roots": [str(root), str(inner_tmp)], "network": self.network}
         (hook / "sandbox.json").write_text(json.dumps({**config, "violations": str(violations)}))
         full_env = self._environment(env, hook, inner_tmp)
+        # the scratch copy may sit inside the target's work tree (the data dir): git run in
+        # it must not find the real repository above it
+        full_env.setdefault("GIT_CEILING_DIRECTORIES", str(root.parent))
         if mode == MODE_BWRAP:
             bwrap = shutil.which("bwrap") or "bwrap"
             argv = bwrap_argv(

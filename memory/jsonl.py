@@ -35,7 +35,10 @@ class JsonlLog:
 
     def append(self, record: Mapping[str, Any]) -> None:
         data = {"schema_version": SCHEMA_VERSION, **record}
-        line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        try:
+            line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (a latin-1 file's bytes): \\u escapes
+            line = (json.dumps(data, default=str) + "\n").encode("ascii")
         # the records hold source code and issue text: only their owner may read them
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
