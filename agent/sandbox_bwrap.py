@@ -159,6 +159,15 @@ def _system_binds() -> list[str]:
     return argv
 
 
+def _socket_dirs() -> list[Path]:
+    """Where a desktop's sockets live: the runtime dir, ssh-agent's, X11's, ``/run``."""
+    found = [os.environ.get("XDG_RUNTIME_DIR"), "/run", "/var/run", "/tmp/.X11-unix"]
+    agent = os.environ.get("SSH_AUTH_SOCK")
+    if agent:
+        found.append(os.path.dirname(agent))
+    return [Path(os.path.realpath(p)) for p in found if p and os.path.isdir(p)]
+
+
 def bwrap_argv(
     bwrap: str,
     root: Path,
@@ -182,6 +191,10 @@ def bwrap_argv(
     for path in _minimal([*python_roots(), *readonly]):
         if not any(path.is_relative_to(c) for c in covered):
             argv += ["--ro-bind", str(path), str(path)]
+    bound = [Path(a) for a in argv[argv.index("--tmpfs") :] if a.startswith("/")]
+    for folder in _socket_dirs():  # inside a bound folder by chance: hide it
+        if any(folder.is_relative_to(b) and folder != b for b in bound):
+            argv += ["--tmpfs", str(folder)]
     for folder in dirs:
         argv += ["--dir", str(folder)]
     for path in writable_files:

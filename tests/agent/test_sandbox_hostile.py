@@ -380,3 +380,29 @@ def test_killing_autopatch_kills_the_sandboxed_tree(
     os.kill(proc.pid, signal.SIGKILL)  # like `kill -9` of `autopatch fix`
     proc.wait()
     assert _wait_gone(marker) == []
+
+
+def test_an_agent_socket_inside_a_bound_folder_is_hidden(
+    scratch: Scratch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if sandbox_capability()[0] != MODE_BWRAP:
+        pytest.skip(f"bubblewrap cannot run here: {sandbox_capability()[1]}")
+    # an ssh-agent socket that happens to sit in a folder the sandbox must bind (a venv)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    agent_dir = venv / "ssh-agent"
+    agent_dir.mkdir()
+    path = str(agent_dir / "agent.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(1)
+    listener.settimeout(0.3)
+    monkeypatch.setenv("SSH_AUTH_SOCK", path)
+    try:
+        result = Sandbox().run(
+            [str(venv / "bin" / "python"), "-c", CONNECT.format(path=path)], scratch.root
+        )
+        assert "visible: False" in result.stdout_tail, result.stderr_tail
+        assert _accepted(listener) == 0
+    finally:
+        listener.close()
