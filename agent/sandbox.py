@@ -1,45 +1,52 @@
 """Run drafted scripts and tests on a scratch copy, with limits and without network.
 
-``Sandbox(wall_s, memory_mb, network).run(cmd, cwd, env, root=scratch.root)`` runs one
-command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
+``Sandbox(wall_s, memory_mb, max_processes, network).run(cmd, cwd, env, root=scratch.root)``
+runs one command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
 
-- a wall-time limit (the whole process group is killed when it is reached), and
-  ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no core dumps, set in a
-  ``preexec_fn``;
-- a clean environment (no credentials of the caller), ``HOME`` and ``TMPDIR`` in a private
-  temp dir, ``HF_HUB_OFFLINE=1``, ``PYTHONDONTWRITEBYTECODE=1`` (no stale ``.pyc`` after a
-  quick edit);
+- a wall-time limit (the whole process tree is killed when it is reached);
+- a cgroup leaf of its own where one is writable (``agent.sandbox_tree``): ``memory_mb`` and
+  ``max_processes`` bound the *whole tree*, and every descendant — ``setsid`` daemons too —
+  is killed at the end; without a cgroup, ``RLIMIT_NPROC`` stands in (not for root). Each
+  process also gets ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no
+  core dumps;
+- a clean environment (no credentials of the caller, no ``SSH_AUTH_SOCK`` or
+  ``XDG_RUNTIME_DIR``), ``HOME`` and ``TMPDIR`` in a private temp dir, ``HF_HUB_OFFLINE=1``,
+  ``PYTHONDONTWRITEBYTECODE=1``, and ``GIT_CEILING_DIRECTORIES`` so git in the scratch copy
+  never finds the target repository around it;
 - the audit hook of ``agent.sandbox_hook`` injected as ``sitecustomize`` through
   ``PYTHONPATH``, so a Python script's attempt to write outside the scratch dir and
-  ``$TMPDIR`` or to use the network is refused *and reported* (``RunResult.violation``),
-  even when the script catches the error. Both modes report the same attempts; a hard-coded
-  ``/tmp/x`` counts as outside (use ``tempfile``).
+  ``$TMPDIR``, to use the network or to reach a Unix socket outside the scratch dir is
+  refused *and reported* (``RunResult.violation``), even when the script catches the error.
+
+A failure of the sandbox itself — a program that does not exist or cannot start, bubblewrap
+failing to set up, the fallback without ``unsafe`` — raises ``SandboxError``: it is never the
+run's fault and never goes to the model as something to repair.
 
 Two modes; ``sandbox_capability()`` says which one this machine has (``autopatch doctor``
-shows it):
+shows it, and the memory limit in force):
 
 ``bwrap``
-    bubblewrap: the host file system is mounted read-only, the scratch dir is the only
-    writable place (plus a private tmpfs on ``/tmp``, which hides the host's ``/tmp``),
-    there is no network to reach anything through (``--unshare-net``: a fresh namespace
-    with only its own loopback), PID and IPC namespaces are private and all capabilities
-    are dropped. The kernel enforces this for any program, native or not; a write to the
-    host's files fails with "Read-only file system", which is reported as a violation.
+    bubblewrap (``agent.sandbox_bwrap``): only what a Python run needs is mounted, read-only
+    — the system's program and library folders, a few ``/etc`` files, the interpreter's
+    prefix and libraries, autopatch's package, the drafted script — wherever they live
+    (``/tmp`` included); ``/run``, ``/var``, home folders and so every host Unix socket
+    are absent. The scratch dir is the only writable place (plus a private tmpfs on
+    ``/tmp``), there is no network (``--unshare-net``: its own loopback, its own abstract
+    socket namespace), PID, IPC and UTS namespaces are private and all capabilities are
+    dropped. The kernel enforces this for any program, native or not. No seccomp filter:
+    ``connect`` cannot be filtered by path; the files simply are not there.
 
-``rlimit+audit`` (fallback, weaker)
-    No namespaces: only the rlimits above and the Python audit hook. It stops honest
-    mistakes of Python code — an ``open(..., "w")`` outside the scratch dir, a
-    ``socket.connect``, ``subprocess.run(["curl", ...])``, ``shutil.rmtree("/")`` — but a
-    determined script can escape it: native code (ctypes, C extensions), non-Python
-    programs (``sh -c 'rm -rf ~'``), or a child process started with a scrubbed
-    environment are not watched, and a process that calls ``setsid`` escapes the group
-    kill. Use it only for code you would run on your machine anyway; install bubblewrap
-    (``apt-get install bubblewrap``) for the real sandbox.
+``rlimit+audit`` (fallback, unsafe)
+    No namespaces: only the limits above and the Python audit hook, which native code
+    and non-Python programs bypass (``sh -c 'echo x > ~/f'``, ctypes, bash's
+    ``/dev/tcp``). ``run`` refuses in this mode unless ``unsafe=True`` (``fix
+    --unsafe-sandbox``, config ``sandbox.unsafe: true``). The command runs under
+    ``agent.sandbox_reaper``, a child subreaper that kills every descendant — daemons
+    included — when the command ends, at the wall limit, or when autopatch dies.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
@@ -58,7 +65,7 @@ from typing import Any
 
 from agent import sandbox_reaper
 from agent.sandbox_bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
-from agent.sandbox_tree import TreeLimit, nproc_limit, tree_capability
+from agent.sandbox_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
 from agent.scratch import Scratch, ScratchError
 
 log = logging.getLogger(__name__)
@@ -86,7 +93,6 @@ HOOK_SOURCE = Path(__file__).with_name("sandbox_hook.py")
 BWRAP_TMPDIR = Path("/tmp/autopatch-tmp")  # TMPDIR and HOME inside the private /tmp
 SCHEMA_VERSION = 1
 REAPER = Path(sandbox_reaper.__file__)
-TERM_GRACE_S = 2.0
 FALLBACK_DETAIL = "rlimits + Python audit hook only (no isolation from non-Python code)"
 INSTALL_LINE = "apt-get install bubblewrap (Fedora: dnf install bubblewrap)"
 UNSAFE_MESSAGE = (
@@ -185,31 +191,6 @@ def _tail(path: Path) -> str:
         fh.seek(max(0, size - TAIL_CHARS * 4))
         text = fh.read().decode("utf-8", "replace")
     return text[-TAIL_CHARS:]
-
-
-def _group_alive(pgid: int) -> bool:
-    """Does a live (not zombie) process of group ``pgid`` remain? (Linux ``/proc``.)"""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in {"Z", "X"}:
-            return True
-    return False
-
-
-def _kill_group(pgid: int) -> None:
-    """SIGKILL the process group and wait (briefly) until none of it is left running."""
-    deadline = time.monotonic() + KILL_GRACE_S
-    while True:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            return
-        if not _group_alive(pgid) or time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
 
 
 @dataclass(frozen=True)
@@ -339,9 +320,9 @@ class Sandbox:
                 rc = proc.wait(timeout=self.wall_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _stop(proc, tree, graceful=mode == MODE_FALLBACK)
+                stop_tree(proc, tree, graceful=mode == MODE_FALLBACK)
                 rc = proc.wait(timeout=KILL_GRACE_S)
-            _kill_group(proc.pid)  # leftovers the command started in the background
+            kill_group(proc.pid)  # leftovers the command started in the background
             if tree is not None:
                 tree.kill()
         seconds = time.monotonic() - start
@@ -393,18 +374,6 @@ def _program(name: str, path: str | None) -> Path:
             "project's interpreter, pass an existing one with --python"
         )
     return Path(found).absolute()
-
-
-def _stop(proc: subprocess.Popen[bytes], tree: TreeLimit | None, *, graceful: bool) -> None:
-    """End a run at its wall limit: the reaper first (it kills the daemons), then the rest."""
-    if graceful:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()  # the reaper kills every descendant, then exits
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=TERM_GRACE_S)
-    if tree is not None:
-        tree.kill()
-    _kill_group(proc.pid)
 
 
 def _infrastructure_failure(mode: str, rc: int, stderr: str, program: str) -> None:

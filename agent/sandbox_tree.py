@@ -17,14 +17,16 @@ import contextlib
 import functools
 import os
 import signal
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TreeLimit", "nproc_limit", "tree_capability"]
+__all__ = ["TreeLimit", "kill_group", "nproc_limit", "stop_tree", "tree_capability"]
 
 KILL_WAIT_S = 5.0
+TERM_GRACE_S = 2.0  # the fallback's reaper: time to kill the daemons before SIGKILL
 PREFIX = "autopatch-"
 
 
@@ -236,3 +238,40 @@ def tree_capability() -> tuple[str, str]:
         return probe.kind, f"{probe.kind} leaf per run: memory {processes}of the whole tree"
     root = " (RLIMIT_NPROC is not enforced for root)" if os.getuid() == 0 else ""
     return "rlimit", ("no writable cgroup: RLIMIT_AS per process and RLIMIT_NPROC only" + root)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Does a live (not zombie) process of group ``pgid`` remain? (Linux ``/proc``.)"""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in {"Z", "X"}:
+            return True
+    return False
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL the process group and wait (briefly) until none of it is left running."""
+    deadline = time.monotonic() + KILL_WAIT_S
+    while True:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        if not _group_alive(pgid) or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def stop_tree(proc: subprocess.Popen[bytes], tree: TreeLimit | None, *, graceful: bool) -> None:
+    """End a run at its wall limit: the reaper first (it kills the daemons), then the rest."""
+    if graceful:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()  # the reaper kills every descendant, then exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=TERM_GRACE_S)
+    if tree is not None:
+        tree.kill()
+    kill_group(proc.pid)

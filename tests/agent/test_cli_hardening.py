@@ -232,3 +232,9 @@ def test_a_latin1_source_is_changed_in_latin1(shop: Path) -> None:
         ["git", "-C", str(shop), "apply", "--check", "-R", str(patch)], capture_output=True
     )
     assert check.returncode == 0, check.stderr  # the patch set is byte-exact
+
+
+def test_a_missing_project_interpreter_is_one_sentence(shop: Path, tmp_path: Path) -> None:
+    out = autopatch("fix", RENAME, "--python", str(tmp_path / "no" / "python"), cwd=shop)
+    one_clear_error(out, "no such interpreter")
+    assert "normalizing" not in out.stderr
