@@ -359,7 +359,7 @@ def test_daemons_do_not_survive_the_wall_limit(
 
 
 def test_killing_autopatch_kills_the_sandboxed_tree(
-    make_sandbox: Callable[..., Sandbox], scratch: Scratch
+    make_sandbox: Callable[..., Sandbox], scratch: Scratch, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(wall_s=60)
     marker = _marker()
@@ -369,7 +369,8 @@ def test_killing_autopatch_kills_the_sandboxed_tree(
     )
     parent = (
         "import sys; from pathlib import Path; from agent.sandbox import Sandbox\n"
-        f"Sandbox(force_fallback={sandbox.force_fallback}, unsafe=True, wall_s=60).run("
+        f"Sandbox(force_fallback={sandbox.force_fallback}, unsafe=True, wall_s=60, "
+        f"work_dir={str(tmp_path)!r}).run("
         f"[sys.executable, '-c', {inner!r}], Path({str(scratch.root)!r}))\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", parent])
