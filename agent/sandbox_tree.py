@@ -94,8 +94,14 @@ class TreeLimit:
         mounts, own = _mounts(), _own_cgroups()
         memory = str(memory_mb * 1024 * 1024)
         if "v2" in mounts and "v2" in own:
-            leaf = _v2_leaf(mounts["v2"] / own["v2"].lstrip("/"), name)
-            if leaf is not None:
+            # A child of our own cgroup works where it is a namespace root (containers); a
+            # cgroup holding processes cannot enable controllers for children, so a sibling
+            # in the delegated parent is tried next (a systemd user session's app.slice).
+            here = mounts["v2"] / own["v2"].lstrip("/")
+            for parent in dict.fromkeys([here, here.parent if own["v2"] != "/" else here]):
+                leaf = _v2_leaf(parent, name)
+                if leaf is None:
+                    continue
                 try:
                     _write(leaf / "memory.max", memory)
                     if (leaf / "memory.swap.max").exists():
