@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
+from agent.commit import CommitError
 from agent.config import ConfigError, load_config, with_llm
+from agent.rundir import LockHeld
+from agent.sandbox import SandboxError
+from agent.scratch import ScratchError
 
 log = logging.getLogger("autopatch")
 
@@ -202,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config = load_config(args.repo, args.overrides, data_dir=args.data_dir)
+        if args.command in WRITES_DATA:
+            ensure_writable(config.data_dir)
         if args.command == "generate":
             config = with_llm(config, model=args.model, backend=args.backend)
         elif args.command in ("ask", "plan", "fix"):
@@ -212,9 +218,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CoreError, ValueError) as exc:
         error(str(exc))
         return 2
+    except (SandboxError, LockHeld, ScratchError, CommitError) as exc:
+        error(str(exc))
+        return 1
+    except OSError as exc:  # a disk, permission or missing-file problem: say which file
+        where = f" ({exc.filename})" if exc.filename else ""
+        error(f"{exc.strerror or exc}{where}; nothing was changed")
+        return 1
     except KeyboardInterrupt:
         error("interrupted; nothing was changed")
         return 130
+
+
+# Commands that write to the data dir: a read-only one is one clear sentence up front.
+WRITES_DATA = frozenset({"fix", "export", "feedback", "index", "profile", "learn", "finetune"})
+
+
+def ensure_writable(data_dir: Path) -> None:
+    """Raise ``ConfigError`` unless files can be created in ``data_dir``."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"the data dir {data_dir} is not writable ({exc.strerror or exc}); point "
+            f"--data-dir or AUTOPATCH_DATA_DIR at a writable folder"
+        ) from None
 
 
 def dump_json(data: Any) -> None:

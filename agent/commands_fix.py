@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from dataclasses import replace
 from typing import Any
 
 from agent.commands_plan import read_issue
+from agent.commit import check_branch
 from agent.config import AppConfig
 from agent.ui import console, info
 
@@ -63,6 +65,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="sample N drafts per LLM phase and keep the best-ranked (default 1)",
     )
     p.add_argument("--python", help="interpreter that runs the project's tests (default: this one)")
+    p.add_argument(
+        "--unsafe-sandbox",
+        action="store_true",
+        help="run generated code even without bubblewrap, with only rlimits and an audit hook "
+        "(no isolation; config: sandbox.unsafe: true)",
+    )
     p.add_argument("--model", help="registry model name (default: the active llm)")
 
 
@@ -90,6 +98,13 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         raise ValueError("--candidates must be between 1 and 8")
     if args.max_repairs < 0:
         raise ValueError("--max-repairs must be 0 or more")
+    if args.branch is not None:
+        check_branch(config.repo, args.branch)
+    if args.python is not None and shutil.which(args.python) is None:
+        raise ValueError(f"--python {args.python}: no such interpreter")
+    if args.unsafe_sandbox:
+        config = replace(config, sandbox=replace(config.sandbox, unsafe=True))
+    config.sandbox.check_usable()
     options = FixOptions(
         apply=args.apply,
         commit=args.commit,
@@ -140,6 +155,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     elif result.patch is not None:
-        console().print(result.patch.diff, markup=False, highlight=False)
+        shown = result.patch.diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        console().print(shown, markup=False, highlight=False)
     info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
     return 0 if result.ok else 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -47,10 +48,14 @@ def slugify(text: str, limit: int = 40) -> str:
 
 
 def _git(
-    repo: Path, *args: str, check: bool = True, stdin: str | None = None
+    repo: Path,
+    *args: str,
+    check: bool = True,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, input=stdin
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, input=stdin, env=env
     )
     if check and proc.returncode != 0:
         raise CommitError(f"git {' '.join(args[:2])} failed: {proc.stderr.strip()[:500]}")
@@ -85,6 +90,13 @@ def dirty_files(repo: Path, files: Sequence[str]) -> list[str]:
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 
+def _private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (patch sets hold source and issue text)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -115,7 +127,7 @@ class CommitBuilder:
     ) -> PatchSet:
         """Write the patch set folder (staged in a temp dir, then renamed into place)."""
         root = self.repo / PATCH_DIR
-        root.mkdir(exist_ok=True)
+        root.mkdir(exist_ok=True, mode=0o700)
         ensure_excluded(self.repo)
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{slugify(slug)}"
         final = root / name
@@ -123,18 +135,23 @@ class CommitBuilder:
         while final.exists():
             n += 1
             final = root / f"{name}-{n}"
-        staging = Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))
-        (staging / "scripts").mkdir()
-        (staging / "patch.diff").write_text(diff, encoding="utf-8")
-        for fname, text in scripts.items():
-            (staging / "scripts" / fname).write_text(text, encoding="utf-8")
-        (staging / "spec.yaml").write_text(spec_yaml, encoding="utf-8")
-        (staging / "plan.json").write_text(json.dumps(plan, indent=2) + "\n", encoding="utf-8")
-        (staging / "validation.json").write_text(
-            json.dumps(validation, indent=2) + "\n", encoding="utf-8"
-        )
-        (staging / "summary.md").write_text(summary, encoding="utf-8")
-        os.replace(staging, final)
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))  # mode 0700
+        try:
+            (staging / "scripts").mkdir(mode=0o700)
+            # the diff holds the sources' own bytes (latin-1 ones as surrogate escapes)
+            _private(staging / "patch.diff", diff.encode("utf-8", "surrogateescape"))
+            for fname, text in scripts.items():
+                _private(staging / "scripts" / fname, text.encode("utf-8", "surrogateescape"))
+            _private(staging / "spec.yaml", spec_yaml.encode("utf-8", "surrogateescape"))
+            _private(staging / "plan.json", (json.dumps(plan, indent=2) + "\n").encode())
+            _private(
+                staging / "validation.json", (json.dumps(validation, indent=2) + "\n").encode()
+            )
+            _private(staging / "summary.md", summary.encode("utf-8", "surrogateescape"))
+            os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return PatchSet(final, diff, tuple(files))
 
     def check_clean(self, files: Sequence[str], *, force: bool) -> None:
@@ -161,31 +178,78 @@ class CommitBuilder:
         subprocess.run(["git", "apply", diff_file], cwd=self.repo, check=True, capture_output=True)
 
     def commit(self, patch: PatchSet, *, message: str, branch: str, force: bool = False) -> str:
-        """Create ``branch`` from HEAD, apply and commit there; return the commit sha."""
-        import git  # gitpython
+        """Commit exactly the patch on a new ``branch`` from HEAD and switch to it.
 
+        The commit is built in a temporary index (``git apply --cached``), so whatever the
+        user has staged stays staged and out of autopatch's commit; then HEAD moves to the
+        new branch, the patch's paths in the index follow it, and the working tree gets
+        the patch. Returns the commit sha.
+        """
         if not is_git_repo(self.repo):
             raise CommitError(
                 f"{self.repo} is not a git repository; use --apply instead of --commit"
             )
+        check_branch(self.repo, branch)
         self.check_clean(patch.files, force=force)
-        repo = git.Repo(self.repo)
-        if branch in repo.heads:
+        if (
+            _git(
+                self.repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False
+            ).returncode
+            == 0
+        ):
             raise CommitError(f"branch {branch!r} already exists; pick another name with --branch")
-        _git(self.repo, "apply", "--check", str(patch.path / "patch.diff"))
-        previous = repo.active_branch.name if not repo.head.is_detached else repo.head.commit.hexsha
-        repo.git.checkout("-b", branch)
+        diff_file = str(patch.path / "patch.diff")
+        _git(self.repo, "apply", "--check", diff_file)
+        head = _git(self.repo, "rev-parse", "--verify", "HEAD").stdout.strip()
+        sha = self._commit_tree(diff_file, head, message)
+        _git(self.repo, "branch", branch, sha)
         try:
-            repo.git.apply(str(patch.path / "patch.diff"))
-            repo.index.add([f for f in patch.files if (self.repo / f).exists()])
-            removed = [f for f in patch.files if not (self.repo / f).exists()]
-            if removed:
-                repo.index.remove(removed)
-            author = git.Actor("autopatch", "autopatch@localhost")
-            sha = repo.index.commit(message, author=author, committer=author).hexsha
-        except Exception as exc:
-            repo.git.checkout("--", *[f for f in patch.files if (self.repo / f).exists()])
-            repo.git.checkout(previous)
-            repo.git.branch("-D", branch)
-            raise CommitError(f"commit failed, nothing changed: {exc}") from None
-        return str(sha)
+            _git(self.repo, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+            _git(self.repo, "reset", "-q", "--", *patch.files)  # index entries follow HEAD
+            _git(self.repo, "apply", diff_file)
+        except CommitError as exc:
+            _git(
+                self.repo,
+                "checkout",
+                "-q",
+                "--",
+                *[f for f in patch.files if (self.repo / f).exists()],
+                check=False,
+            )
+            raise CommitError(
+                f"committed {sha[:10]} on {branch}, but updating the work tree failed: {exc}"
+            ) from None
+        return sha
+
+    def _commit_tree(self, diff_file: str, head: str, message: str) -> str:
+        """A commit of HEAD plus the patch, made in a temporary index (the real one untouched)."""
+        git_dir = Path(_git(self.repo, "rev-parse", "--absolute-git-dir").stdout.strip())
+        fd, index = tempfile.mkstemp(dir=git_dir, prefix="autopatch-index-")
+        os.close(fd)
+        env = {
+            **os.environ,
+            "GIT_INDEX_FILE": index,
+            "GIT_AUTHOR_NAME": "autopatch",
+            "GIT_AUTHOR_EMAIL": "autopatch@localhost",
+            "GIT_COMMITTER_NAME": "autopatch",
+            "GIT_COMMITTER_EMAIL": "autopatch@localhost",
+        }
+        try:
+            _git(self.repo, "read-tree", head, env=env)
+            _git(self.repo, "apply", "--cached", diff_file, env=env)
+            tree = _git(self.repo, "write-tree", env=env).stdout.strip()
+            return _git(
+                self.repo, "commit-tree", tree, "-p", head, stdin=message, env=env
+            ).stdout.strip()
+        finally:
+            os.unlink(index)
+
+
+def check_branch(repo: Path, branch: str) -> None:
+    """Raise ``CommitError`` unless git accepts ``branch`` as a branch name."""
+    ok = _git(repo, "check-ref-format", "--branch", branch, check=False).returncode == 0
+    if not ok or branch.startswith("-"):
+        raise CommitError(
+            f"--branch {branch!r} is not a valid git branch name (no spaces, '..', '~', '^', "
+            "':', '?', '*', '[' or a leading '-'); pick another name"
+        )

@@ -17,16 +17,13 @@ from typing import Any
 
 import yaml
 
+from agent.config_check import ConfigError, check_section
 from agent.sandbox import Sandbox
 from cores.types import LLMConfig
 from memory.store import MemoryConfig
 
 DATA_DIR_ENV = "AUTOPATCH_DATA_DIR"
 CONFIG_FILE = ".autopatch.yaml"
-
-
-class ConfigError(ValueError):
-    """A configuration file or override that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,9 @@ class AppConfig:
       data_dir: runtime state (index, memory, models, runs); default ``<repo>/.agent_data``.
       llm / embedder / seq2seq: the component configs above.
       sandbox: limits for generated scripts and the project's tests (``agent.sandbox.Sandbox``:
-        wall_s, memory_mb, network, force_fallback), e.g. ``--set sandbox.wall_s=600``.
+        wall_s, memory_mb, max_processes, network, force_fallback, unsafe, work_dir), e.g.
+        ``--set sandbox.wall_s=600``; ``sandbox.unsafe: true`` lets the unisolated fallback
+        run generated code (same as ``fix --unsafe-sandbox``).
       memory: where memory records go (``memory.store.MemoryConfig``: backend, dsn), e.g.
         ``--set memory.backend=postgres --set memory.dsn=postgresql://me@db/autopatch``.
       sources: the files the values came from, for ``doctor`` and error messages.
@@ -155,9 +154,13 @@ def _build(cls: type, values: Mapping[str, Any], section: str) -> Any:
             f"unknown setting(s) {', '.join(f'{section}.{u}' for u in unknown)}; "
             f"valid: {', '.join(sorted(names))}"
         )
-    if cls is LLMConfig:
-        return LLMConfig.from_dict(values)
-    return cls(**values)
+    checked = check_section(cls, values, section)
+    try:
+        if cls is LLMConfig:
+            return LLMConfig.from_dict(checked)
+        return cls(**checked)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{section}: {exc}") from None
 
 
 def load_config(
@@ -185,6 +188,8 @@ def load_config(
             f"unknown config section(s) {', '.join(unknown)}; valid: data_dir, {', '.join(_SECTIONS)}"
         )
     built = {name: _build(cls, settings.get(name) or {}, name) for name, cls in _SECTIONS.items()}
+    if settings.get("data_dir") is not None and not isinstance(settings["data_dir"], str):
+        raise ConfigError(f"data_dir must be a folder path, not {settings['data_dir']!r}")
     chosen = data_dir or os.environ.get(DATA_DIR_ENV) or settings.get("data_dir") or ".agent_data"
     resolved = Path(chosen).expanduser()
     if not resolved.is_absolute():

@@ -84,18 +84,40 @@ def check_model(name: str, *, required: bool) -> Check:
 
 
 def check_sandbox() -> Check:
-    """Which sandbox validation runs in: bubblewrap, or the weaker rlimits + audit hook."""
-    from agent.sandbox import MODE_BWRAP, sandbox_capability
+    """Which sandbox validation runs in: bubblewrap, or the unisolated fallback (red)."""
+    from agent.sandbox import INSTALL_LINE, MODE_BWRAP, sandbox_capability
 
     mode, detail = sandbox_capability()
     if mode == MODE_BWRAP:
         return Check("sandbox", OK, f"{mode} — {detail}")
     fix = (
-        "apt-get install bubblewrap"
+        INSTALL_LINE
         if shutil.which("bwrap") is None
         else "allow bwrap to create namespaces (user namespaces, or run it setuid)"
     )
-    return Check("sandbox", WARN, f"{mode} (weaker fallback) — {detail}", fix)
+    return Check(
+        "sandbox",
+        FAIL,
+        f"{mode} — {detail}; `fix` refuses to run generated code here unless given "
+        "--unsafe-sandbox (config sandbox.unsafe: true)",
+        fix,
+    )
+
+
+def check_tree_limit() -> Check:
+    """How a run's whole process tree is limited: a cgroup leaf, or per-process rlimits."""
+    from agent.sandbox import tree_capability
+
+    kind, detail = tree_capability()
+    if kind.startswith("cgroup"):
+        return Check("memory limit", OK, detail)
+    return Check(
+        "memory limit",
+        WARN,
+        f"{detail}; a tree of processes can use memory_mb each",
+        "give this user a writable cgroup v2 (e.g. run under `systemd-run --user --scope "
+        "-p Delegate=yes`)",
+    )
 
 
 def check_data_dir(path: Path) -> Check:
@@ -147,6 +169,7 @@ def run_checks(config: AppConfig) -> list[Check]:
         lambda: check_import("networkx", "networkx", "import / call graphs, phase DAG"),
         check_converters,
         check_sandbox,
+        check_tree_limit,
         check_git,
         lambda: check_data_dir(config.data_dir),
     ]

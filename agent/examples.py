@@ -73,7 +73,7 @@ def run_examples(
     """Each example's repr (or exception) on the tree at ``root``; ``None`` if they could not run."""
     if not examples:
         return None
-    with tempfile.TemporaryDirectory(prefix="autopatch-examples-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autopatch-examples-", dir=sandbox.work_dir) as tmp:
         runner = Path(tmp) / "run_examples.py"
         runner.write_text(_RUNNER, encoding="utf-8")
         result = sandbox.run(

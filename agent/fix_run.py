@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agent.codemods.run import decode_source
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
@@ -25,7 +27,8 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.full_suite import failing_on, full_suite_check
-from agent.sandbox import Sandbox, Scratch
+from agent.rundir import RepoLock, RunDir
+from agent.sandbox import Sandbox, SandboxError, Scratch
 from agent.validate import Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
 from memory.store import Memory, MemoryConfig
@@ -59,6 +62,8 @@ class FixRun:
         memory_config: MemoryConfig | None = None,
     ) -> None:
         self.repo = repo
+        self.data_dir = data_dir
+        self.work: Path | None = None  # this run's folder under the data dir, while it runs
         self.digest = digest
         self.llm = llm
         self.options = options
@@ -111,29 +116,28 @@ class FixRun:
         for d in {d.path for d in self.digest.definitions()}:
             path = scratch.root / d
             if path.is_file():
-                out[d] = path.read_text(encoding="utf-8", errors="replace")
+                out[d] = decode_source(path.read_bytes())
         return out
 
-    def _unchanged(self, scratch: Scratch, before: Mapping[str, str]) -> bool:
+    def _unchanged(self, scratch: Scratch, before: Mapping[str, bytes]) -> bool:
         """True when the phase left every file as it found it."""
         now = scratch.changed_paths()
         if set(now) != set(before):
             return False
-        return all(
-            (scratch.root / rel).read_text(encoding="utf-8") == text for rel, text in before.items()
-        )
+        return all((scratch.root / rel).read_bytes() == data for rel, data in before.items())
 
-    def _restore(self, scratch: Scratch, before: Mapping[str, str]) -> None:
+    def _restore(self, scratch: Scratch, before: Mapping[str, bytes]) -> None:
+        """Put back the bytes of ``before`` (else the original's): any encoding survives."""
         for rel in scratch.changed_paths():
             path = scratch.root / rel
             if rel in before:
-                path.write_text(before[rel], encoding="utf-8")
+                path.write_bytes(before[rel])
                 continue
-            original = scratch.original_text(rel)
+            original = scratch.original_bytes(rel)
             if original is None:
                 path.unlink(missing_ok=True)
             else:
-                path.write_text(original, encoding="utf-8")
+                path.write_bytes(original)
 
     def _run_phase(
         self,
@@ -170,6 +174,8 @@ class FixRun:
                         sample=attempts - 1,
                     )
                 )
+            except SandboxError:
+                raise  # ours, not the model's: never a repair
             except Exception as exc:  # the model backend failed: a clear, recorded failure
                 return PhaseOutcome(
                     phase.id,
@@ -251,7 +257,7 @@ class FixRun:
         smaller diff. Returns ``None`` when no candidate produced a usable slot.
         """
         before = _snapshot(scratch)
-        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, str]]] = []
+        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, bytes]]] = []
         for k in range(self.options.candidates):
             draft = drafter.draft(phase, self._files(scratch), sample=k)
             if draft.problem:
@@ -259,7 +265,7 @@ class FixRun:
                 continue
             validation = self._validate(draft, scratch, scripts_dir, scope)
             after = _snapshot(scratch)
-            changed = [text for rel, text in after.items() if before.get(rel) != text]
+            changed = [decode_source(b) for rel, b in after.items() if before.get(rel) != b]
             style = (
                 sum(self.style.score(t) for t in changed) / len(changed)
                 if self.style is not None and changed
@@ -276,12 +282,30 @@ class FixRun:
             f"candidate {k + 1} of {len(ranked)} ranked best "
             f"({validation.passed_count} check(s) passed)"
         )
-        for rel, text in after.items():
-            (scratch.root / rel).write_text(text, encoding="utf-8")
+        for rel, data in after.items():
+            (scratch.root / rel).write_bytes(data)
         return draft, validation
 
     # -- the whole run -------------------------------------------------------------------
     def run(self, issue: str | None, spec_path: str | None) -> FixResult:
+        """The whole run in a run folder under the data dir; a landing run locks the repo."""
+        self.sandbox.check_usable()
+        lands = self.options.apply or self.options.commit
+        with (
+            RepoLock(self.repo) if lands else contextlib.nullcontext(),
+            RunDir(self.data_dir, self.run_id) as work,
+        ):
+            self.work = work.path
+            self.sandbox = replace(self.sandbox, work_dir=str(work.path))
+            try:
+                return self._run(issue, spec_path)
+            finally:
+                self.work = None
+
+    def _scratch(self) -> Scratch:
+        return Scratch(self.repo, base_dir=self.work)
+
+    def _run(self, issue: str | None, spec_path: str | None) -> FixResult:
         start = time.perf_counter()
         result = FixResult(ok=False, run_id=self.run_id, message="")
         try:
@@ -323,11 +347,9 @@ class FixRun:
         drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
         if any(drafter.slots_for(p.operation) for p in plan.phases):
             drafter.llm = self.llm.get()
-        with (
-            Scratch(self.repo) as scratch,
-            tempfile.TemporaryDirectory(prefix="autopatch-scripts-") as tmp,
-        ):
-            scripts_dir = Path(tmp)
+        with self._scratch() as scratch:
+            scripts_dir = (self.work or scratch.root.parent) / "scripts"
+            scripts_dir.mkdir(mode=0o700, exist_ok=True)
             drafts: dict[str, Draft] = {}
             for phase in plan.phases:
                 self.progress(f"phase {phase.id}: {phase.operation.summary()}")
@@ -424,7 +446,7 @@ class FixRun:
         """Which of these test ids fail on the untouched repository."""
         todo = [i for i in ids if i not in self._baseline]
         if todo:
-            with Scratch(self.repo) as pristine:
+            with self._scratch() as pristine:
                 failing = failing_on(self.sandbox, pristine.root, self.python, todo)
             self._baseline.update({i: i not in failing for i in todo})
         return {i for i in ids if not self._baseline[i]}
@@ -465,7 +487,7 @@ class FixRun:
     def _failing_before(self, tests: list[str]) -> set[str]:
         """Test files that fail on the untouched repository too (environment, flaky, …)."""
         broken: set[str] = set()
-        with Scratch(self.repo) as pristine:
+        with self._scratch() as pristine:
             for test in tests:
                 if test in self._baseline:
                     ok = self._baseline[test]
@@ -538,10 +560,10 @@ class FixRun:
         )
 
 
-def _snapshot(scratch: Scratch) -> dict[str, str]:
-    """The current text of every file the run has changed so far on the scratch copy."""
+def _snapshot(scratch: Scratch) -> dict[str, bytes]:
+    """The current bytes of every file the run has changed so far on the scratch copy."""
     return {
-        rel: (scratch.root / rel).read_text(encoding="utf-8")
+        rel: (scratch.root / rel).read_bytes()
         for rel in scratch.changed_paths()
         if (scratch.root / rel).is_file()
     }

@@ -24,6 +24,7 @@ from typing import Any
 
 from agent.config import AppConfig
 from agent.learn_check import SPEC_PARAMS, EditChecker, issue_spec_calls
+from agent.rundir import RunDir
 from cores.llm import create_llm
 from cores.protocols import LLM
 from cores.registry import ModelRegistry
@@ -291,13 +292,19 @@ class Loop:
         self.fields["candidate_model"] = candidate
         with _step("evaluate", self.timings):
             calls = self.held_out_calls(held_out)
-            checker = None
-            if self.options.validate_edits:
-                checker = EditChecker(
-                    self.config.repo, self.memory_dirs, calls, limit=self.options.validate_edits
-                )
-            before = self._evaluate(self.current, calls, checker)
-            after = self._evaluate(candidate, calls, checker)
+            with RunDir(self.config.data_dir, self.run_id) as work:
+                checker = None
+                if self.options.validate_edits:
+                    sandbox = replace(self.config.sandbox, work_dir=str(work.path))
+                    checker = EditChecker(
+                        self.config.repo,
+                        self.memory_dirs,
+                        calls,
+                        limit=self.options.validate_edits,
+                        sandbox=sandbox,
+                    )
+                before = self._evaluate(self.current, calls, checker)
+                after = self._evaluate(candidate, calls, checker)
         verdict = gate(before, after)
         promote = verdict.better and self.options.promote
         if promote:

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from agent.docstrings import tidy_docstring
 from agent.draft import check_definition, extract_code, needed_imports, render_script
-from agent.sandbox import Sandbox
+from agent.sandbox import Sandbox, SandboxError
 from agent.scratch import Scratch
 from agent.validate import Validator
 from cores.protocols import LLM
@@ -160,7 +160,7 @@ class EditChecker:
             return False
         with tempfile.TemporaryDirectory(prefix="autopatch-learn-") as tmp:
             patch = Path(tmp) / "run.diff"
-            patch.write_text(str(success["diff"]), encoding="utf-8")
+            patch.write_bytes(str(success["diff"]).encode("utf-8", "surrogateescape"))
             # Measurable only when the tree is just before or just after the run's change.
             return _git_apply(self.repo, patch, "--check", "-R") or _git_apply(
                 self.repo, patch, "--check"
@@ -173,6 +173,8 @@ class EditChecker:
             return False  # nothing usable to render: the edit cannot pass
         try:
             result = self._check(call, output)
+        except SandboxError:
+            raise  # the sandbox itself cannot run: say so, do not hide it as "not measured"
         except Exception as exc:  # a broken replay is "not measured", never a crash
             log.warning("validating %s failed: %s", call.attempt_id, exc)
             result = None
@@ -186,12 +188,13 @@ class EditChecker:
         diff = str(success["diff"])
         related = _related_tests(success)
         scope = _diff_paths(diff) | set(related)
+        work = self.sandbox.work_dir  # the run folder under the data dir, when given
         with (
-            Scratch(self.repo) as scratch,
-            tempfile.TemporaryDirectory(prefix="autopatch-learn-") as tmp,
+            Scratch(self.repo, base_dir=work) as scratch,
+            tempfile.TemporaryDirectory(prefix="autopatch-learn-", dir=work) as tmp,
         ):
             patch = Path(tmp) / "run.diff"
-            patch.write_text(diff, encoding="utf-8")
+            patch.write_bytes(diff.encode("utf-8", "surrogateescape"))
             if _git_apply(scratch.root, patch, "--check", "-R"):
                 _git_apply(scratch.root, patch, "-R")
             elif not _git_apply(scratch.root, patch, "--check"):

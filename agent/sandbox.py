@@ -1,40 +1,48 @@
 """Run drafted scripts and tests on a scratch copy, with limits and without network.
 
-``Sandbox(wall_s, memory_mb, network).run(cmd, cwd, env, root=scratch.root)`` runs one
-command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
+``Sandbox(wall_s, memory_mb, max_processes, network).run(cmd, cwd, env, root=scratch.root)``
+runs one command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
 
-- a wall-time limit (the whole process group is killed when it is reached), and
-  ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no core dumps, set in a
-  ``preexec_fn``;
-- a clean environment (no credentials of the caller), ``HOME`` and ``TMPDIR`` in a private
-  temp dir, ``HF_HUB_OFFLINE=1``, ``PYTHONDONTWRITEBYTECODE=1`` (no stale ``.pyc`` after a
-  quick edit);
+- a wall-time limit (the whole process tree is killed when it is reached);
+- a cgroup leaf of its own where one is writable (``agent.sandbox_tree``): ``memory_mb`` and
+  ``max_processes`` bound the *whole tree*, and every descendant — ``setsid`` daemons too —
+  is killed at the end; without a cgroup, ``RLIMIT_NPROC`` stands in (not for root). Each
+  process also gets ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no
+  core dumps;
+- a clean environment (no credentials of the caller, no ``SSH_AUTH_SOCK`` or
+  ``XDG_RUNTIME_DIR``), ``HOME`` and ``TMPDIR`` in a private temp dir, ``HF_HUB_OFFLINE=1``,
+  ``PYTHONDONTWRITEBYTECODE=1``, and ``GIT_CEILING_DIRECTORIES`` so git in the scratch copy
+  never finds the target repository around it;
 - the audit hook of ``agent.sandbox_hook`` injected as ``sitecustomize`` through
   ``PYTHONPATH``, so a Python script's attempt to write outside the scratch dir and
-  ``$TMPDIR`` or to use the network is refused *and reported* (``RunResult.violation``),
-  even when the script catches the error. Both modes report the same attempts; a hard-coded
-  ``/tmp/x`` counts as outside (use ``tempfile``).
+  ``$TMPDIR``, to use the network or to reach a Unix socket outside the scratch dir is
+  refused *and reported* (``RunResult.violation``), even when the script catches the error.
+
+A failure of the sandbox itself — a program that does not exist or cannot start, bubblewrap
+failing to set up, the fallback without ``unsafe`` — raises ``SandboxError``: it is never the
+run's fault and never goes to the model as something to repair.
 
 Two modes; ``sandbox_capability()`` says which one this machine has (``autopatch doctor``
-shows it):
+shows it, and the memory limit in force):
 
 ``bwrap``
-    bubblewrap: the host file system is mounted read-only, the scratch dir is the only
-    writable place (plus a private tmpfs on ``/tmp``, which hides the host's ``/tmp``),
-    there is no network to reach anything through (``--unshare-net``: a fresh namespace
-    with only its own loopback), PID and IPC namespaces are private and all capabilities
-    are dropped. The kernel enforces this for any program, native or not; a write to the
-    host's files fails with "Read-only file system", which is reported as a violation.
+    bubblewrap (``agent.sandbox_bwrap``): only what a Python run needs is mounted, read-only
+    — the system's program and library folders, a few ``/etc`` files, the interpreter's
+    prefix and libraries, autopatch's package, the drafted script — wherever they live
+    (``/tmp`` included); ``/run``, ``/var``, home folders and so every host Unix socket
+    are absent. The scratch dir is the only writable place (plus a private tmpfs on
+    ``/tmp``), there is no network (``--unshare-net``: its own loopback, its own abstract
+    socket namespace), PID, IPC and UTS namespaces are private and all capabilities are
+    dropped. The kernel enforces this for any program, native or not. No seccomp filter:
+    ``connect`` cannot be filtered by path; the files simply are not there.
 
-``rlimit+audit`` (fallback, weaker)
-    No namespaces: only the rlimits above and the Python audit hook. It stops honest
-    mistakes of Python code — an ``open(..., "w")`` outside the scratch dir, a
-    ``socket.connect``, ``subprocess.run(["curl", ...])``, ``shutil.rmtree("/")`` — but a
-    determined script can escape it: native code (ctypes, C extensions), non-Python
-    programs (``sh -c 'rm -rf ~'``), or a child process started with a scrubbed
-    environment are not watched, and a process that calls ``setsid`` escapes the group
-    kill. Use it only for code you would run on your machine anyway; install bubblewrap
-    (``apt-get install bubblewrap``) for the real sandbox.
+``rlimit+audit`` (fallback, unsafe)
+    No namespaces: only the limits above and the Python audit hook, which native code
+    and non-Python programs bypass (``sh -c 'echo x > ~/f'``, ctypes, bash's
+    ``/dev/tcp``). ``run`` refuses in this mode unless ``unsafe=True`` (``fix
+    --unsafe-sandbox``, config ``sandbox.unsafe: true``). The command runs under
+    ``agent.sandbox_reaper``, a child subreaper that kills every descendant — daemons
+    included — when the command ends, at the wall limit, or when autopatch dies.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +63,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from agent import sandbox_reaper
+from agent.sandbox_bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
+from agent.sandbox_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
 from agent.scratch import Scratch, ScratchError
 
 log = logging.getLogger(__name__)
@@ -63,9 +75,11 @@ __all__ = [
     "MODE_FALLBACK",
     "RunResult",
     "Sandbox",
+    "SandboxError",
     "Scratch",
     "ScratchError",
     "sandbox_capability",
+    "tree_capability",
 ]
 
 MODE_BWRAP = "bwrap"
@@ -78,6 +92,18 @@ MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "ou
 HOOK_SOURCE = Path(__file__).with_name("sandbox_hook.py")
 BWRAP_TMPDIR = Path("/tmp/autopatch-tmp")  # TMPDIR and HOME inside the private /tmp
 SCHEMA_VERSION = 1
+REAPER = Path(sandbox_reaper.__file__)
+FALLBACK_DETAIL = "rlimits + Python audit hook only (no isolation from non-Python code)"
+INSTALL_LINE = "apt-get install bubblewrap (Fedora: dnf install bubblewrap)"
+UNSAFE_MESSAGE = (
+    "bubblewrap is not available here, and without it generated code would run with your "
+    "user's full rights; install it ({install}) or, for code you would run anyway, pass "
+    "--unsafe-sandbox (config: sandbox.unsafe: true)"
+)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the code it ran); the message names cause and fix."""
 
 
 @dataclass(frozen=True)
@@ -108,45 +134,31 @@ class RunResult:
         return cls(**{k: v for k, v in data.items() if k in fields})
 
 
-def _bwrap_argv(
-    bwrap: str, root: Path, cwd: Path, *, network: bool, binds: Sequence[tuple[str, Path]] = ()
-) -> list[str]:
-    """The bubblewrap prefix: read-only host, private /tmp, ``root`` the only writable dir."""
-    argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"]
-    if os.geteuid() == 0:
-        argv += ["--cap-drop", "ALL"]
-    if not network:
-        argv.append("--unshare-net")
-    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for kind, path in binds:  # after --tmpfs /tmp, so paths under /tmp stay visible
-        argv += [kind, str(path)] if kind == "--dir" else [kind, str(path), str(path)]
-    argv += ["--bind", str(root), str(root), "--chdir", str(cwd), "--"]
-    return argv
-
-
 @functools.cache
 def sandbox_capability() -> tuple[str, str]:
     """(mode, detail): ``bwrap`` if bubblewrap works here with our flags, else the fallback."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return MODE_FALLBACK, "bubblewrap not installed; rlimits + Python audit hook (weaker)"
+        return MODE_FALLBACK, f"bubblewrap not installed; {FALLBACK_DETAIL}"
     with tempfile.TemporaryDirectory(prefix="autopatch-probe-") as tmp:
         root = Path(tmp).resolve()
-        argv = _bwrap_argv(bwrap, root, root, network=False)
+        argv = bwrap_argv(bwrap, root, root, network=False)
         probe_cmd = ["/bin/sh", "-c", "echo ok > probe && ! touch /probe-outside 2>/dev/null"]
         try:
             probe = subprocess.run(
                 argv + probe_cmd, capture_output=True, text=True, timeout=30, check=False
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            return MODE_FALLBACK, f"bwrap present but unusable ({exc}); rlimits + audit hook"
+            return MODE_FALLBACK, f"bwrap present but unusable ({exc}); {FALLBACK_DETAIL}"
         if probe.returncode != 0 or not (root / "probe").exists():
             reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
-            return MODE_FALLBACK, f"bwrap present but unusable ({reason}); rlimits + audit hook"
+            return MODE_FALLBACK, f"bwrap present but unusable ({reason}); {FALLBACK_DETAIL}"
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
     return MODE_BWRAP, (
-        f"{version.stdout.strip() or 'bubblewrap'}: no network, read-only host, "
-        "writable scratch dir + private /tmp, rlimits"
+        f"{version.stdout.strip() or 'bubblewrap'}: no network, no host sockets (only the "
+        "interpreter, its libraries and the scratch copy are mounted), writable scratch dir "
+        "+ private /tmp; no seccomp filter (the audit hook refuses AF_UNIX connects outside "
+        "the scratch dir)"
     )
 
 
@@ -157,13 +169,17 @@ def _limit(kind: int, soft: int, hard: int) -> None:
     resource.setrlimit(kind, (soft, hard))
 
 
-def _preexec(memory_mb: int, cpu_s: int) -> Callable[[], None]:
+def _preexec(memory_mb: int, cpu_s: int, tree: TreeLimit | None, nproc: int) -> Callable[[], None]:
     def apply() -> None:
         memory = memory_mb * 1024 * 1024
         _limit(resource.RLIMIT_AS, memory, memory)
         _limit(resource.RLIMIT_CPU, cpu_s, cpu_s + 5)
         _limit(resource.RLIMIT_FSIZE, FSIZE_MB << 20, FSIZE_MB << 20)
         _limit(resource.RLIMIT_CORE, 0, 0)
+        if tree is not None:
+            tree.join()
+        else:
+            _limit(resource.RLIMIT_NPROC, nproc, nproc)
 
     return apply
 
@@ -177,44 +193,27 @@ def _tail(path: Path) -> str:
     return text[-TAIL_CHARS:]
 
 
-def _group_alive(pgid: int) -> bool:
-    """Does a live (not zombie) process of group ``pgid`` remain? (Linux ``/proc``.)"""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in {"Z", "X"}:
-            return True
-    return False
-
-
-def _kill_group(pgid: int) -> None:
-    """SIGKILL the process group and wait (briefly) until none of it is left running."""
-    deadline = time.monotonic() + KILL_GRACE_S
-    while True:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            return
-        if not _group_alive(pgid) or time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
-
-
 @dataclass(frozen=True)
 class Sandbox:
     """Limits for sandboxed runs; ``force_fallback`` uses the weaker mode even if bwrap works."""
 
-    wall_s: float = 120.0  # wall-clock seconds before the process group is killed
-    memory_mb: int = 2048  # RLIMIT_AS (address space) of every process
+    wall_s: float = 120.0  # wall-clock seconds before the whole process tree is killed
+    memory_mb: int = 2048  # memory of the whole process tree (cgroup), and RLIMIT_AS of each
+    max_processes: int = 256  # processes of the tree (cgroup pids.max, else RLIMIT_NPROC)
     network: bool = False  # allow network access (off: no network namespace / refused)
     force_fallback: bool = False  # use rlimit+audit even where bubblewrap works
+    unsafe: bool = False  # allow the rlimit+audit fallback (no isolation) to run code at all
+    work_dir: str | None = None  # where per-run private folders go (default: the temp dir)
 
     @property
     def mode(self) -> str:
         """``bwrap`` or ``rlimit+audit``: what ``run`` will use."""
         return MODE_FALLBACK if self.force_fallback else sandbox_capability()[0]
+
+    def check_usable(self) -> None:
+        """Raise ``SandboxError`` when this sandbox would refuse to run anything."""
+        if self.mode == MODE_FALLBACK and not self.unsafe:
+            raise SandboxError(UNSAFE_MESSAGE.format(install=INSTALL_LINE))
 
     def run(
         self,
@@ -229,8 +228,12 @@ class Sandbox:
 
         ``env`` adds to a clean environment (``PYTHONPATH`` is kept, after the hook's dir);
         ``readonly`` are extra files or folders the command must read (e.g. the drafted
-        script); in ``bwrap`` mode those under ``/tmp`` (private there) are bound read-only.
+        script), bound read-only in ``bwrap`` mode. Raises ``SandboxError`` when the
+        sandbox cannot run the command at all (fallback mode without ``unsafe``, a
+        program that does not exist, bubblewrap failing to set up): that is never the
+        fault of the code being run.
         """
+        self.check_usable()
         cwd = Path(cwd).resolve()
         root = Path(root).resolve() if root is not None else cwd
         if not cwd.is_relative_to(root):
@@ -238,11 +241,20 @@ class Sandbox:
         readonly = [Path(p).resolve() for p in readonly]
         if any(p in (Path("/"), Path("/tmp")) for p in readonly):
             raise ValueError("bind the files the command reads, not / or /tmp as a whole")
+        program = _program(cmd[0], (env or {}).get("PATH") or os.environ.get("PATH"))
+        readonly += interpreter_dirs(program)
         mode = self.mode
-        private = Path(tempfile.mkdtemp(prefix="autopatch-run-")).resolve()
+        if program.name.startswith("python") and mode == MODE_BWRAP:
+            trusted = program == Path(sys.executable).absolute()
+            readonly += interpreter_paths(str(program), trusted=trusted)
+        base = self.work_dir if self.work_dir and os.path.isdir(self.work_dir) else None
+        private = Path(tempfile.mkdtemp(prefix="autopatch-run-", dir=base)).resolve()
+        tree = TreeLimit.create(self.memory_mb, self.max_processes, "run")
         try:
-            return self._run(list(cmd), cwd, root, env or {}, readonly, private, mode)
+            return self._run(list(cmd), cwd, root, env or {}, readonly, private, mode, tree)
         finally:
+            if tree is not None:
+                tree.remove()
             shutil.rmtree(private, ignore_errors=True)
 
     def _run(
@@ -254,6 +266,7 @@ class Sandbox:
         readonly: Sequence[Path],
         private: Path,
         mode: str,
+        tree: TreeLimit | None,
     ) -> RunResult:
         hook, tmp = private / "hook", private / "tmp"
         hook.mkdir()
@@ -265,44 +278,66 @@ class Sandbox:
         config = {"roots": [str(root), str(inner_tmp)], "network": self.network}
         (hook / "sandbox.json").write_text(json.dumps({**config, "violations": str(violations)}))
         full_env = self._environment(env, hook, inner_tmp)
-        argv = cmd
+        # the scratch copy may sit inside the target's work tree (the data dir): git run in
+        # it must not find the real repository above it
+        full_env.setdefault("GIT_CEILING_DIRECTORIES", str(root.parent))
         if mode == MODE_BWRAP:
-            binds = [("--dir", BWRAP_TMPDIR), ("--ro-bind", hook), ("--bind", violations)]
-            binds += [("--ro-bind", p) for p in readonly if p.is_relative_to("/tmp")]
             bwrap = shutil.which("bwrap") or "bwrap"
-            argv = _bwrap_argv(bwrap, root, cwd, network=self.network, binds=binds) + cmd
+            argv = bwrap_argv(
+                bwrap,
+                root,
+                cwd,
+                network=self.network,
+                readonly=[*readonly, hook],
+                writable_files=[violations],
+                dirs=[BWRAP_TMPDIR],
+            )
+            argv += cmd
+        else:
+            argv = [sys.executable, "-I", "-S", str(REAPER), *cmd]
         out, err = private / "stdout", private / "stderr"
         start = time.monotonic()
         timed_out = False
+        nproc = nproc_limit(self.max_processes) if tree is None else 0
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=full_env,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-                preexec_fn=_preexec(self.memory_mb, int(self.wall_s) + 5),
-            )
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=full_env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    start_new_session=True,
+                    preexec_fn=_preexec(self.memory_mb, int(self.wall_s) + 5, tree, nproc),
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise SandboxError(
+                    f"the sandbox could not start {cmd[0]} ({exc}); run `autopatch doctor` "
+                    "to see what is missing"
+                ) from None
             try:
                 rc = proc.wait(timeout=self.wall_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _kill_group(proc.pid)
+                stop_tree(proc, tree, graceful=mode == MODE_FALLBACK)
                 rc = proc.wait(timeout=KILL_GRACE_S)
-            _kill_group(proc.pid)  # leftovers the command started in the background
+            kill_group(proc.pid)  # leftovers the command started in the background
+            if tree is not None:
+                tree.kill()
         seconds = time.monotonic() - start
         stdout_tail, stderr_tail = _tail(out), _tail(err)
+        _infrastructure_failure(mode, rc, stderr_tail, cmd[0])
         timed_out = timed_out or rc in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
         killed = rc in (-signal.SIGKILL, 128 + signal.SIGKILL) and not timed_out
+        oom = tree is not None and tree.out_of_memory()
         result = RunResult(
             rc=rc,
             stdout_tail=stdout_tail,
             stderr_tail=stderr_tail,
             seconds=round(seconds, 3),
             timed_out=timed_out,
-            killed_for_memory=killed or any(m in stderr_tail for m in MEMORY_MARKERS),
+            killed_for_memory=killed or oom or any(m in stderr_tail for m in MEMORY_MARKERS),
             violation=_violation(violations, rc, stderr_tail),
             mode=mode,
         )
@@ -328,3 +363,30 @@ def _violation(log_path: Path, rc: int, stderr: str) -> str | None:
     if rc != 0 and "Read-only file system" in stderr:
         return "write outside the scratch dir (read-only file system)"
     return None
+
+
+def _program(name: str, path: str | None) -> Path:
+    """The program ``name`` resolves to, or ``SandboxError`` naming it and the fix."""
+    found = shutil.which(name, path=path) if os.sep not in name else name
+    if found is None or not os.access(found, os.X_OK) or os.path.isdir(found):
+        raise SandboxError(
+            f"cannot run {name}: no such executable (PATH={path or ''}); if it is the "
+            "project's interpreter, pass an existing one with --python"
+        )
+    return Path(found).absolute()
+
+
+def _infrastructure_failure(mode: str, rc: int, stderr: str, program: str) -> None:
+    """Raise ``SandboxError`` when the sandbox, not the command, failed to start it."""
+    first = stderr.lstrip().splitlines()[0] if stderr.strip() else ""
+    if mode == MODE_BWRAP and rc == 1 and first.startswith("bwrap: "):
+        raise SandboxError(
+            f"bubblewrap could not start {program}: {first.removeprefix('bwrap: ')}; this is "
+            "a problem of the sandbox setup, not of the change (run `autopatch doctor`)"
+        )
+    if rc == 127 and first.startswith(sandbox_reaper.MARKER):
+        raise SandboxError(
+            f"the sandbox could not start {program}: "
+            f"{first.removeprefix(sandbox_reaper.MARKER).strip()}; pass an existing "
+            "interpreter with --python"
+        )

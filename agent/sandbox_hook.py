@@ -9,8 +9,10 @@ runs ``install()`` before any user code. The hook (``sys.addaudithook``, PEP 578
   ``os.link`` / ``os.symlink`` / ``os.truncate`` / ``os.chmod`` / ``os.utime`` /
   ``shutil.rmtree`` / ``shutil.move`` on a path outside the writable roots (the scratch
   copy, a private temp dir, a few ``/dev`` entries);
-- when the network is off: ``socket.connect`` / ``bind`` / ``sendto`` / ``sendmsg`` (unix
-  sockets inside the writable roots excepted), name lookups of non-local hosts, and
+- ``socket.connect`` / ``bind`` / ``sendto`` / ``sendmsg`` to a Unix socket outside the
+  writable roots (abstract ones included), network or not — the host's Docker socket,
+  ssh-agent or D-Bus must stay out of reach;
+- when the network is off: ``socket.connect`` / ``bind`` / ``sendto`` / ``sendmsg``, name lookups of non-local hosts, and
   starting network tools (curl, wget, ssh, ``git fetch``, ``pip install`` …) or a Python
   with ``-I`` / ``-E`` / ``-S`` (which would skip this hook).
 
@@ -47,6 +49,7 @@ NETWORK_SUBCOMMANDS = {
     "pip3": frozenset({"install", "download", "wheel"}),
     "uv": frozenset({"pip", "add", "sync", "run", "tool"}),
 }
+SOCKET_EVENTS = frozenset({"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "", None})
 PATH_EVENTS = {  # event -> indexes of path arguments that get written
     "os.remove": (0,),
@@ -141,16 +144,24 @@ class Policy:
             self._check_argv(args[2], args[3])
         elif event == "os.system":
             self._check_shell(os.fsdecode(args[0]))
-        elif not self.network:
+        elif event in SOCKET_EVENTS:
             self._check_socket(event, args)
+        elif not self.network:
+            self._check_lookup(event, args)
 
     def _check_socket(self, event: str, args: tuple[Any, ...]) -> None:
-        if event in {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"}:
-            address = args[1] if len(args) > 1 else None
-            if isinstance(address, str | bytes) and self.writable(address):
+        address = args[1] if len(args) > 1 else None
+        if isinstance(address, str | bytes):  # AF_UNIX, network or not: host sockets stay out
+            abstract = address[:1] in ("\0", b"\0")  # not a file: it could be the host's
+            if address and not abstract and self.writable(address):
                 return  # a unix socket inside the scratch dir or private tmp
+            what = event.replace("socket.", "socket ")
+            self.refuse(f"{what} to the Unix socket {address!r} (outside the scratch dir)")
+        if not self.network:
             self.refuse(f"{event.replace('socket.', 'socket ')} to {address!r} (network is off)")
-        elif event in {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"}:
+
+    def _check_lookup(self, event: str, args: tuple[Any, ...]) -> None:
+        if event in {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"}:
             host = args[0] if args else None
             if isinstance(host, bytes):
                 host = host.decode(errors="replace")

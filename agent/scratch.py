@@ -205,8 +205,8 @@ class Scratch:
         """Files of the original that the copy no longer has."""
         return sorted(p for p in self.changed_paths() if not os.path.lexists(self.root / p))
 
-    def original_text(self, rel: str) -> str | None:
-        """The target repository's text of ``rel`` as it was copied (None: it was not there)."""
+    def original_bytes(self, rel: str) -> bytes | None:
+        """The target repository's bytes of ``rel`` as it was copied (None: it was not there)."""
         if rel not in self._hashes:
             return None
         path = self.repo / rel
@@ -214,7 +214,12 @@ class Scratch:
             raise ScratchError(
                 f"{rel} changed in the target repository since the scratch copy was made"
             )
-        return path.read_bytes().decode("utf-8", "replace")
+        return path.read_bytes()
+
+    def original_text(self, rel: str) -> str | None:
+        """The target repository's text of ``rel`` as it was copied (None: it was not there)."""
+        data = self.original_bytes(rel)
+        return None if data is None else data.decode("utf-8", "replace")
 
     def diff(self, paths: Iterable[str] | None = None) -> str:
         """A ``git apply``-able patch (``a/`` ``b/`` prefixes) of ``paths`` (default: all changes)."""

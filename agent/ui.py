@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from rich.console import Console
+from rich.markup import escape
 
 
 @functools.cache
@@ -13,7 +14,7 @@ def console(stderr: bool = False) -> Console:
 
 
 def error(message: str) -> None:
-    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 def info(message: str) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from agent import validate_report as report
 from agent.sandbox import RunResult, Sandbox, Scratch, ScratchError
+from agent.sandbox_bwrap import PACKAGE_ROOT
 from agent.validate_tools import (
     detect_test_command,
     find_ruff,
@@ -147,9 +148,13 @@ class Validator:
     def run_script(self, script_path: str | Path, args: Sequence[str] = ()) -> Check:
         """Run the drafted script with the scratch root as its working directory."""
         script = Path(script_path).resolve()
+        # a script run by autopatch's own interpreter imports this very autopatch (a source
+        # checkout run with PYTHONPATH included), not whichever one that interpreter has
+        own = Path(self.python).absolute() == Path(sys.executable).absolute()
         result = self.sandbox.run(
             [self.python, str(script), *args],
             self.scratch.root,
+            {"PYTHONPATH": str(PACKAGE_ROOT)} if own else None,
             readonly=[script],
         )
         details = {"rc": result.rc, "seconds": result.seconds, "mode": result.mode}

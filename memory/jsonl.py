@@ -35,11 +35,17 @@ class JsonlLog:
 
     def append(self, record: Mapping[str, Any]) -> None:
         data = {"schema_version": SCHEMA_VERSION, **record}
-        line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (a latin-1 file's bytes): \\u escapes
+            line = (json.dumps(data, default=str) + "\n").encode("ascii")
+        # the records hold source code and issue text: only their owner may read them
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_mode & 0o077:  # made by an older version: tighten it
+                os.fchmod(fd, 0o600)
             # A previous writer killed mid-line leaves no newline: start a fresh line.
             size = os.fstat(fd).st_size
             if size:

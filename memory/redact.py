@@ -6,7 +6,9 @@ around them, so code stays readable and still parses:
 - provider tokens by their shape: AWS access key ids, GitHub (``ghp_``, ``github_pat_``…),
   GitLab (``glpat-``), Slack (``xox?-``, webhook URLs), OpenAI/Anthropic (``sk-…``),
   Hugging Face (``hf_…``), JWTs, private-key PEM blocks (also when cut off);
-- ``Bearer <token>`` and the password in ``scheme://user:password@host``;
+- ``Bearer <token>``, the password in ``scheme://user:password@host`` and in a libpq
+  keyword DSN (``host=db user=app password=…``);
+- the base64 body lines of a PEM key even without their BEGIN line (a diff's context);
 - assignments whose name says secret (``api_key``, ``token``, ``password``, ``secret``,
   ``accessToken``, ``DB_PASSWORD``…): a quoted value (``= "…"``, ``: "…"``, JSON) or an
   unquoted one in env/ini lines (``API_KEY=abc123``) and URL queries (``?token=…``).
@@ -94,6 +96,17 @@ _QUERY = re.compile(
 # NAME=value inside a line (a shell command, a flattened text): upper-case names only.
 _INLINE_ENV = re.compile(r"(?<=\s)(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>[^\s\"'&;#,]+)")
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# A libpq keyword DSN: two or more key=value pairs separated by blanks only
+# (``host=db port=5432 password=Kw9x``); commas make it Python keyword arguments instead.
+_DSN_VALUE = r"(?:'(?:[^'\\\n]|\\.)*'|[^\s'\",;()=]+)"
+_DSN_PAIR = rf"[a-z_]+[ \t]*=[ \t]*{_DSN_VALUE}"
+_DSN = re.compile(rf"(?<![\w.]){_DSN_PAIR}(?:[ \t]+{_DSN_PAIR})+")
+_DSN_SECRET = re.compile(rf"(?P<name>[a-z_]+)(?P<op>[ \t]*=[ \t]*)(?P<value>{_DSN_VALUE})")
+# PEM body lines (base64, 40+ characters, nothing else on the line) — cut from their BEGIN
+# line, e.g. in a diff's context; an optional diff marker, indentation or quotes around.
+_PEM_LINE = r"[ \t]*[-+ ]?[ \t]*[\"']?[A-Za-z0-9+/]{40,}={0,2}(?:\\n)?[\"']?,?[ \t]*"
+_PEM_RUN = re.compile(rf"^(?:{_PEM_LINE}\n){{2,}}|^(?:{_PEM_LINE}\n)+(?=.*-----END )", re.M)
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 
 
 def secret_name(name: str) -> bool:
@@ -191,11 +204,37 @@ class Redactor:
         self.counts["url_password"] += 1
         return m.group(1) + placeholder("password") + m.group(3)
 
+    def _dsn(self, m: re.Match[str]) -> str:
+        def one(pair: re.Match[str]) -> str:
+            value = pair["value"].strip("'")
+            if not secret_name(pair["name"]) or _placeholder_like(value):
+                return pair.group(0)
+            self.counts["dsn_password"] += 1
+            return f"{pair['name']}{pair['op']}{placeholder('password')}"
+
+        return _DSN_SECRET.sub(one, m.group(0))
+
+    def _pem_run(self, m: re.Match[str]) -> str:
+        """Each base64 line of a PEM body keeps its diff marker and indentation."""
+        lines = m.group(0).splitlines(keepends=True)
+        mixed = (r"[A-Z]", r"[a-z]", r"\d")
+        if not all(re.search(c, line) for line in lines for c in mixed):
+            return m.group(0)  # hex digests, long words: not base64 key material
+        self.counts["private_key"] += 1
+        out = []
+        for line in lines:
+            lead = re.match(r"[ \t]*[-+ ]?[ \t]*", line)
+            out.append((lead.group(0) if lead else "") + placeholder("private_key") + "\n")
+        return "".join(out)
+
     def redact(self, text: str) -> str:
         if not text:
             return text
         for kind, pattern in _SHAPES:
             text = pattern.sub(self._shape(kind), text)
+        text = _PEM_RUN.sub(self._pem_run, text)
+        text = _PEM_END.sub(self._shape("private_key"), text)
+        text = _DSN.sub(self._dsn, text)
         text = _BEARER.sub(self._bearer, text)
         text = _URL_PASSWORD.sub(self._url, text)
         text = _QUOTED.sub(self._quoted, text)

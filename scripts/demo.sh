@@ -12,7 +12,10 @@ cd "$work/shop"
 git init -q && git add -A && git -c user.name=demo -c user.email=demo@localhost commit -qm base
 echo "==> issue:"; sed 's/^/    /' ISSUE.md
 echo "==> autopatch fix --issue-file ISSUE.md --apply"
-"$OLDPWD/$VENV/bin/autopatch" fix --issue-file ISSUE.md --apply
+# The demo repository is ours; without bubblewrap it runs in the (unisolated) fallback.
+unsafe=()
+command -v bwrap >/dev/null 2>&1 || { unsafe=(--unsafe-sandbox); echo "    (no bubblewrap: --unsafe-sandbox for this demo)"; }
+"$OLDPWD/$VENV/bin/autopatch" fix --issue-file ISSUE.md --apply "${unsafe[@]}"
 echo "==> git diff after --apply:"
 git --no-pager diff
 echo "==> the project's tests on the patched tree:"

@@ -72,6 +72,10 @@ mkdir -p "$VENV" && date -u +%FT%TZ > "$VENV/.autopatch-setup"
 [ "$MODE" = "--deps" ] && exit 0
 
 say "autopatch doctor"
-"$VENV/bin/autopatch" doctor
+# A red sandbox line (no bubblewrap) is reported, not fatal: the demo still runs.
+if ! "$VENV/bin/autopatch" doctor; then
+  command -v bwrap >/dev/null 2>&1 && exit 1
+  echo "bubblewrap is missing: install it for the sandbox (apt-get install bubblewrap)"
+fi
 say "demo: autopatch fix on examples/shop with the default model"
 bash scripts/demo.sh

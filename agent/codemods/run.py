@@ -10,10 +10,14 @@ one-line JSON summary. Exit 0 when applied or skipped, 1 when the codemod failed
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
+import re
 import sys
 import tempfile
+import tokenize
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,18 +25,57 @@ from typing import Any
 from agent.codemods.base import Applied, Failed, RepoFiles, apply_operation
 from planner.spec import Operation
 
+CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def source_encoding(text: str) -> str:
+    """The encoding a Python source declares in its first two lines (PEP 263), else UTF-8."""
+    for line in text.split("\n", 2)[:2]:
+        match = CODING.match(line)
+        if match:
+            return codecs.lookup(match.group(1)).name
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+    return "utf-8"
+
+
+def decode_source(data: bytes) -> str:
+    """A source file's text, decoded in its declared encoding (undecodable bytes escaped)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    return data.decode(encoding, "surrogateescape")
+
+
+def encode_source(rel: str, text: str) -> bytes:
+    """``text`` in the encoding its coding line declares; ``ValueError`` if it cannot be."""
+    try:
+        encoding = source_encoding(text)
+    except LookupError:
+        encoding = "utf-8"
+    try:
+        return text.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise ValueError(
+            f"{rel} declares the {encoding} encoding, which cannot hold {bad!r}; "
+            "use characters that encoding has, or convert the file to UTF-8 first"
+        ) from None
+
 
 def write_changes(root: Path, changes: Mapping[str, str]) -> None:
-    """Write each changed file atomically, keeping its permissions."""
-    for rel, text in changes.items():
+    """Write each changed file atomically in its declared encoding, keeping its permissions."""
+    encoded = {rel: encode_source(rel, text) for rel, text in changes.items()}  # all, first
+    for rel, data in encoded.items():
         path = root / rel
         if not path.resolve().is_relative_to(root.resolve()):
             raise ValueError(f"refusing to write outside the repository: {rel}")
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
 
@@ -56,7 +99,11 @@ def main(operation: Mapping[str, Any], slots: Mapping[str, Any], argv: Sequence[
         sys.stdout.write(json.dumps({"status": "failed", "op": op.op, "target": op.target}) + "\n")
         return 1
     if isinstance(result, Applied):
-        write_changes(root, result.changes)
+        try:
+            write_changes(root, result.changes)
+        except ValueError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 1
         summary = {
             "status": "applied",
             "op": op.op,

@@ -67,7 +67,8 @@ def project(git_repo: Path) -> Path:
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     if request.param == MODE_BWRAP and sandbox_capability()[0] != MODE_BWRAP:
         pytest.skip(f"bubblewrap cannot run here: {sandbox_capability()[1]}")
-    return Sandbox(wall_s=60, force_fallback=request.param == MODE_FALLBACK)
+    fallback = request.param == MODE_FALLBACK
+    return Sandbox(wall_s=60, force_fallback=fallback, unsafe=fallback)
 
 
 def write_script(tmp_path: Path, body: str) -> Path:

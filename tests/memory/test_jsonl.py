@@ -92,3 +92,20 @@ def test_memory_success_record_needs_seed_fields(tmp_path: Path) -> None:
     mem.record_success({f: "v" for f in SUCCESS_FIELDS if f != "timestamp_utc"})
     rec = json.loads((tmp_path / "memory" / "success_memory.jsonl").read_text())
     assert set(SUCCESS_FIELDS) <= set(rec)
+
+
+def test_memory_files_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    Memory(data).record_attempt({"run_id": "r", "issue": "secret source"})
+    folder = data / "memory"
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    files = list(folder.glob("*.jsonl"))
+    assert files and all((f.stat().st_mode & 0o777) == 0o600 for f in files)
+
+
+def test_an_old_world_readable_log_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_text("")
+    path.chmod(0o644)
+    JsonlLog(path).append({"a": 1})
+    assert (path.stat().st_mode & 0o777) == 0o600

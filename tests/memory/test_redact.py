@@ -196,3 +196,52 @@ def test_redact_value_walks_json_and_keeps_keys() -> None:
 )
 def test_secret_names(name: str, secret: bool) -> None:
     assert secret_name(name) is secret
+
+
+BODY = (
+    " MIIEowIBAAKCAQEA0123456789abcdefGHIJKLMNOPQRSTUVWXYZabcdefghijkl\n"
+    "+QWERTYuiop1234567890asdfghjklZXCVBNMqwertyuiopASDFGHJKL12345678\n"
+    "+abcdEFGH1234ijklMNOP5678qrstUVWX9012yzABCDEF3456ghijKLMN7890==\n"
+    "+-----END RSA PRIVATE KEY-----\n"
+    " unrelated = 1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (
+            'psycopg.connect("host=db.internal port=5432 dbname=app user=app password=Kw9xQ2mZ")',
+            "Kw9xQ2mZ",
+        ),  # fmt: skip
+        ("DSN = \"host=db password='Kw9 x2pL' user=app\"", "Kw9 x2pL"),
+        ("dbname=app password=hunter user=me", "hunter"),  # plain word: a DSN says it is one
+        (BODY, "QWERTYuiop1234567890"),  # PEM body lines in a diff, without the BEGIN line
+        (BODY.split("+-----END")[0] + " x = 1\n", "abcdEFGH1234"),  # and without the END line
+    ],
+)
+def test_keyword_dsns_and_headless_pem_bodies_are_redacted(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out
+    assert "<REDACTED:" in out and redact(out) == out
+
+
+def test_the_diff_around_a_pem_body_keeps_its_shape() -> None:
+    out = redact(BODY)
+    assert out.splitlines()[0].startswith(" <REDACTED:private_key>")
+    assert out.splitlines()[1].startswith("+<REDACTED:private_key>")
+    assert out.endswith(" unrelated = 1\n")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "conn = connect(host=host, password=password, dbname=name)",
+        "conn = connect(host=h, user=u, password=self.password)",
+        "'host=db password=<your-password> user=app'",
+        "    '92124822fec8a47cecae859a57227d3dd6c6cae8031c29e7f022f81ae2855deb',\n"
+        "    '6c46825cdfb1cf4349b81976b6e3d4cf8cb8e3f89324f274de96936814ee31f2',\n",
+    ],
+)
+def test_code_that_looks_like_a_dsn_or_a_pem_body_is_left_alone(line: str) -> None:
+    assert redact(line) == line
