@@ -84,9 +84,7 @@ def test_concurrent_fixes_share_one_memory_folder(tmp_path: Path) -> None:
         assert patch_set == Path(result["patch_set"])
         assert patch_set.parent == repo / ".autopatches"
         assert record["diff"] == (patch_set / "patch.diff").read_text() == result["diff"]
-        mine = [
-            a for a in attempts if a["run_id"] == result["run_id"] and a.get("phase") != "spec"
-        ]
+        mine = [a for a in attempts if a["run_id"] == result["run_id"] and a.get("phase") != "spec"]
         assert [a["outcome"] for a in mine] == ["validated"]
         assert mine[0]["attempt_id"] == f"{result['run_id']}:01_rename:1"
         assert mine[0]["script_hash"] == record["successful_script_hash"]
