@@ -2,7 +2,8 @@
 
 Patch set: ``<repo>/.autopatches/<timestamp>-<slug>/`` with ``patch.diff`` (applies
 with ``git apply``), ``scripts/NN_<op>.py`` (standalone codemods), ``spec.yaml``,
-``plan.json``, ``validation.json`` and ``summary.md``. ``apply`` touches the working
+``plan.json``, ``validation.json``, ``summary.md`` and ``acceptance_test.py`` (the checks
+from the issue, runnable by the user). ``apply`` touches the working
 tree only after ``git apply --check``; ``commit`` puts the change on a new branch.
 Both refuse, changing nothing, when a touched file has uncommitted changes
 (unless forced). ``.autopatches/`` and ``.agent_data/`` are added to the repo's
@@ -112,8 +113,12 @@ class CommitBuilder:
         plan: Mapping[str, Any],
         validation: Mapping[str, Any],
         summary: str,
+        extra: Mapping[str, str] | None = None,
     ) -> PatchSet:
-        """Write the patch set folder (staged in a temp dir, then renamed into place)."""
+        """Write the patch set folder (staged in a temp dir, then renamed into place).
+
+        ``extra``: more files of the patch set by name (``acceptance_test.py``).
+        """
         root = self.repo / PATCH_DIR
         root.mkdir(exist_ok=True)
         ensure_excluded(self.repo)
@@ -134,6 +139,8 @@ class CommitBuilder:
             json.dumps(validation, indent=2) + "\n", encoding="utf-8"
         )
         (staging / "summary.md").write_text(summary, encoding="utf-8")
+        for fname, text in (extra or {}).items():
+            (staging / Path(fname).name).write_text(text, encoding="utf-8")
         os.replace(staging, final)
         return PatchSet(final, diff, tuple(files))
 

@@ -11,10 +11,22 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agent.acceptance import (
+    FILENAME as ACCEPTANCE_FILE,
+)
+from agent.acceptance import (
+    AcceptanceModule,
+    AcceptanceReport,
+    acceptance_module,
+    coverage_of,
+    run_acceptance,
+)
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix import (
+    FAILED,
+    VALIDATED,
     FixOptions,
     FixResult,
     LazyLLM,
@@ -24,9 +36,10 @@ from agent.fix import (
     new_run_id,
     summary_markdown,
 )
+from agent.fix_verdict import verdict_of
 from agent.full_suite import failing_on, full_suite_check
 from agent.sandbox import Sandbox, Scratch
-from agent.validate import Validation, Validator
+from agent.validate import Check, Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
 from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
@@ -35,6 +48,7 @@ from planner.spec import Spec
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+Confirm = Callable[[Spec], "Spec | None"]
 
 
 class FixRun:
@@ -57,7 +71,10 @@ class FixRun:
         style: Any = None,
         progress: Progress = log.info,
         memory_config: MemoryConfig | None = None,
+        confirm: Confirm | None = None,
     ) -> None:
+        """``confirm(spec)`` sees the understood plan before drafting: it returns the spec
+        to run (the same one, or one the user edited) or ``None`` to stop."""
         self.repo = repo
         self.digest = digest
         self.llm = llm
@@ -71,6 +88,10 @@ class FixRun:
         # Related test files that fail on the original tree are not the change's fault.
         self._baseline: dict[str, bool] = {}
         self._broken_before: set[str] = set()
+        self.confirm = confirm
+        self._acceptance = AcceptanceModule((), "")
+        self._report = AcceptanceReport(())
+        self._before: AcceptanceReport | None = None
 
     # -- memory --------------------------------------------------------------------------
     def _remember_draft(
@@ -289,8 +310,18 @@ class FixRun:
             spec = load_spec(
                 issue, spec_path, self.digest, self.llm, self.options, self.memory, self.run_id
             )
+            result.spec = spec
+            if self.confirm is not None:
+                chosen = self.confirm(spec)
+                if chosen is None:
+                    result.message = "stopped before drafting; nothing was changed"
+                    return result
+                spec = result.spec = chosen
             plan = PhasePlanner(self.digest).plan(spec)
-            result.spec, result.plan = spec, plan
+            result.plan = plan
+            self._acceptance = acceptance_module(
+                spec.description, spec, list(self.digest.definitions())
+            )
             self._execute(spec, plan, result)
         except Exception as exc:  # recorded below, then reported by the CLI
             result.message = result.message or str(exc) or type(exc).__name__
@@ -304,6 +335,9 @@ class FixRun:
                         "issue": (issue or "")[:4000],
                         "spec": result.spec.to_dict() if result.spec else None,
                         "reason": result.message,
+                        "outcome": result.status,
+                        "patch_set": str(result.patch.path) if result.patch else None,
+                        "acceptance": result.acceptance,
                         "phases": [p.to_dict() for p in result.phases],
                     }
                 )
@@ -378,8 +412,8 @@ class FixRun:
                 changed = scratch.changed_paths()
                 validation = self._final_validation(scratch, plan, changed, scope)
             result.validation = validation.to_dict()
-            if not validation.ok:
-                failure = validation.failure
+            failure = validation.failure
+            if failure is not None and failure.name != "acceptance":
                 result.message = f"validation failed at {failure.name if failure else '?'}: " + (
                     failure.message[:1500] if failure else ""
                 )
@@ -408,10 +442,35 @@ class FixRun:
             self.options.full_tests,
             self._failing_pristine,
         )
-        if check is None:
-            return validation
-        self.progress(f"full test suite: {check.message.splitlines()[0]}")
-        return Validation.of([*validation.checks, check])
+        checks = list(validation.checks)
+        if check is not None:
+            self.progress(f"full test suite: {check.message.splitlines()[0]}")
+            checks.append(check)
+            if not check.ok:
+                return Validation.of(checks)
+        return Validation.of([*checks, self._acceptance_check(scratch)])
+
+    def _acceptance_check(self, scratch: Scratch) -> Check:
+        """The issue's acceptance checks on the patched copy (invariants judged vs. before)."""
+        count = len(self._acceptance.checks)
+        self.progress(f"acceptance checks from the issue: {count}")
+        report = run_acceptance(self._acceptance, scratch.root, self.python, self.sandbox)
+        if not report.ok:
+            report = report.with_before(self._acceptance_before())
+        self._report = report
+        failed = [r.name for r in report.failed]
+        return Check(
+            "acceptance", report.ok, report.message(), {"failed": failed} if failed else {}
+        )
+
+    def _acceptance_before(self) -> AcceptanceReport:
+        """The acceptance checks on the untouched repository (run once)."""
+        if self._before is None:
+            with Scratch(self.repo) as pristine:
+                self._before = run_acceptance(
+                    self._acceptance, pristine.root, self.python, self.sandbox
+                )
+        return self._before
 
     def _failing_pristine(self, ids: list[str]) -> set[str]:
         """Which of these test ids fail on the untouched repository."""
@@ -483,6 +542,11 @@ class FixRun:
         changed = sorted(scratch.changed_paths())
         diff = scratch.diff(changed)
         scripts = {d.script_name: d.script for d in drafts.values()}
+        report = self._report.with_before(self._acceptance_before())
+        tests_ok = all(c.ok for c in validation.checks if c.name != "acceptance")
+        verdict = verdict_of(tests_ok, coverage_of(spec), report)
+        result.acceptance = verdict.to_dict()
+        result.status = verdict.status
         patch = CommitBuilder(self.repo).build(
             slug=spec.issue_id,
             diff=diff,
@@ -491,19 +555,33 @@ class FixRun:
             spec_yaml=spec.to_yaml(),
             plan=plan.to_dict(),
             validation=validation.to_dict(),
-            summary=summary_markdown(spec, plan, result.phases, validation.to_dict()),
+            summary=summary_markdown(
+                spec, plan, result.phases, validation.to_dict(), verdict.to_dict()
+            ),
+            extra={ACCEPTANCE_FILE: self._acceptance.text} if self._acceptance.checks else {},
         )
         result.patch = patch
         script_hash = hashlib.sha256(
             "".join(scripts[k] for k in sorted(scripts)).encode()
         ).hexdigest()
         uses_llm = any(d.calls for d in drafts.values())
+        if not verdict.validated:
+            result.message = f"unverified: {verdict.why}. Candidate patch set {patch.path}"
+            if not self.options.accept_unverified:
+                if self.options.apply or self.options.commit:
+                    result.message += " (not landed; --accept-unverified lands it)"
+                return
         try:
             result.landed = land(self.repo, patch, spec, plan, self.options)
         except CommitError as exc:
             result.message = (
-                f"validated patch set written to {patch.path}, but it did not land: {exc}"
+                f"{result.status} patch set written to {patch.path}, but it did not land: {exc}"
             )
+            if result.status == VALIDATED:
+                result.status = FAILED
+            return
+        if not verdict.validated:
+            result.message += f"; {result.landed} (--accept-unverified)" if result.landed else ""
             return
         result.ok = True
         result.message = f"validated patch set {patch.path}" + (
