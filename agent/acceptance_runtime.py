@@ -90,10 +90,29 @@ def warns_when_used(dotted, call=None, names=None):
             with contextlib.suppress(Exception):
                 exec(call, {n: obj(d) for n, d in (names or {}).items() if has(d)})
         elif callable(value):
+            args, kwargs = _placeholders(value)
             with contextlib.suppress(Exception):
-                value()
+                value(*args, **kwargs)
     found = [w for w in caught if issubclass(w.category, WARNINGS)]
     assert found, f"using {dotted} emits no DeprecationWarning"
+
+
+def _placeholders(func):
+    """``None`` for every required parameter, so that the body (and its warning) runs."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return [], {}
+    args: list = []
+    kwargs: dict = {}
+    for p in sig.parameters.values():
+        if p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.kind == p.KEYWORD_ONLY:
+            kwargs[p.name] = None
+        else:
+            args.append(None)
+    return args, kwargs
 
 
 def signature(dotted):

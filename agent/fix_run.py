@@ -37,7 +37,13 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.fix_verdict import verdict_of
-from agent.full_suite import failing_on, full_suite_check
+from agent.full_suite import (
+    doctest_check,
+    doctest_targets,
+    failing_on,
+    full_suite_check,
+    run_doctests,
+)
 from agent.sandbox import Sandbox, Scratch
 from agent.validate import Check, Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
@@ -443,12 +449,29 @@ class FixRun:
             self._failing_pristine,
         )
         checks = list(validation.checks)
-        if check is not None:
-            self.progress(f"full test suite: {check.message.splitlines()[0]}")
-            checks.append(check)
-            if not check.ok:
+        doctests = doctest_check(
+            self.sandbox,
+            scratch.root,
+            self.python,
+            doctest_targets(scratch.root, changed),
+            self._doctests_pristine,
+        )
+        for extra in (check, doctests):
+            if extra is None:
+                continue
+            self.progress(f"{extra.name}: {extra.message.splitlines()[0]}")
+            checks.append(extra)
+            if not extra.ok:
                 return Validation.of(checks)
         return Validation.of([*checks, self._acceptance_check(scratch)])
+
+    def _doctests_pristine(self, targets: list[str]) -> set[str]:
+        with Scratch(self.repo) as pristine:
+            there = [t for t in targets if (pristine.root / t).is_file()]
+            failing = (
+                run_doctests(self.sandbox, pristine.root, self.python, there) if there else None
+            )
+        return failing or set()
 
     def _acceptance_check(self, scratch: Scratch) -> Check:
         """The issue's acceptance checks on the patched copy (invariants judged vs. before)."""

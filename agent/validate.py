@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+AUTOPATCH_ROOT = str(Path(__file__).resolve().parents[1])
 IMPORT_MARK = "AUTOPATCH-IMPORT "
 IMPORT_PROGRAM = f"""
 import importlib, json, sys, traceback
@@ -150,6 +151,7 @@ class Validator:
         result = self.sandbox.run(
             [self.python, str(script), *args],
             self.scratch.root,
+            {"PYTHONPATH": AUTOPATCH_ROOT},  # the script uses this autopatch's codemods
             readonly=[script],
         )
         details = {"rc": result.rc, "seconds": result.seconds, "mode": result.mode}
@@ -386,6 +388,8 @@ def in_scope(path: str, scope: Collection[str]) -> bool:
     """``path`` is a scope entry, lies under a folder entry (``pkg/``), or matches a glob."""
     from fnmatch import fnmatchcase
 
+    if path.endswith(".pyi") and in_scope(path[:-1], scope):
+        return True  # the stub beside a module in scope changes with it
     return any(
         path == entry
         or (entry.endswith("/") and path.startswith(entry))

@@ -50,6 +50,7 @@ def fix(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=900,
         cwd=repo,
+        stdin=subprocess.DEVNULL,
     )
 
 
