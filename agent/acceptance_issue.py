@@ -16,7 +16,9 @@ meaning, not by a fixed phrasing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from planner.spec import Spec
 
 _PROMPT = re.compile(r"^\s*>>> ?(.*)$")
 _MORE = re.compile(r"^\s*\.\.\. ?(.*)$")
@@ -255,3 +257,22 @@ def import_statements(issue: str) -> list[str]:
             if stmt not in found:
                 found.append(stmt)
     return found
+
+
+def with_stated_aliases(spec: Spec) -> Spec:
+    """A rename whose old name the issue says must keep working gets ``keep_alias``.
+
+    ``deprecated`` when the issue asks for a deprecation (warning) and the target is not
+    required to be the very same object; ``alias`` otherwise. A ``keep_alias`` the spec
+    already has is left as it is.
+    """
+    says = Statements.of(spec.description)
+    ops = []
+    for op in spec.operations:
+        old = op.target.rsplit(".", 1)[-1]
+        if op.op == "rename" and "keep_alias" not in op.params and says.keeps_old(old, op.target):
+            deprecated = says.deprecation(old, op.target)
+            mode = "deprecated" if deprecated else "alias"
+            op = replace(op, params={**op.params, "keep_alias": mode})
+        ops.append(op)
+    return replace(spec, operations=tuple(ops)) if ops != list(spec.operations) else spec

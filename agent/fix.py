@@ -96,7 +96,7 @@ class FixResult:
     patch: PatchSet | None = None
     landed: str = ""
     seconds: float = 0.0
-    acceptance: dict[str, Any] = field(default_factory=dict)
+    verdict: dict[str, Any] = field(default_factory=dict)  # status, why, coverage, acceptance
 
     @property
     def exit_code(self) -> int:
@@ -112,7 +112,7 @@ class FixResult:
             "plan": self.plan.to_dict() if self.plan else None,
             "phases": [p.to_dict() for p in self.phases],
             "validation": self.validation,
-            "acceptance": self.acceptance,
+            "verdict": self.verdict,
             "patch_set": str(self.patch.path) if self.patch else None,
             "diff": self.patch.diff if self.patch else "",
             "landed": self.landed,

@@ -11,16 +11,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agent.acceptance import (
-    FILENAME as ACCEPTANCE_FILE,
-)
-from agent.acceptance import (
-    AcceptanceModule,
-    AcceptanceReport,
-    acceptance_module,
-    coverage_of,
-    run_acceptance,
-)
+from agent.acceptance import FILENAME as ACCEPTANCE_FILE
+from agent.acceptance import acceptance_module
+from agent.acceptance_issue import with_stated_aliases
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
@@ -36,7 +29,7 @@ from agent.fix import (
     new_run_id,
     summary_markdown,
 )
-from agent.fix_verdict import verdict_of
+from agent.fix_verdict import AcceptanceRun
 from agent.full_suite import (
     doctest_check,
     doctest_targets,
@@ -45,7 +38,7 @@ from agent.full_suite import (
     run_doctests,
 )
 from agent.sandbox import Sandbox, Scratch
-from agent.validate import Check, Validation, Validator
+from agent.validate import Validation, Validator
 from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
 from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
@@ -95,9 +88,7 @@ class FixRun:
         self._baseline: dict[str, bool] = {}
         self._broken_before: set[str] = set()
         self.confirm = confirm
-        self._acceptance = AcceptanceModule((), "")
-        self._report = AcceptanceReport(())
-        self._before: AcceptanceReport | None = None
+        self._acceptance: AcceptanceRun | None = None
 
     # -- memory --------------------------------------------------------------------------
     def _remember_draft(
@@ -316,7 +307,7 @@ class FixRun:
             spec = load_spec(
                 issue, spec_path, self.digest, self.llm, self.options, self.memory, self.run_id
             )
-            result.spec = spec
+            spec = result.spec = with_stated_aliases(spec)
             if self.confirm is not None:
                 chosen = self.confirm(spec)
                 if chosen is None:
@@ -325,8 +316,11 @@ class FixRun:
                 spec = result.spec = chosen
             plan = PhasePlanner(self.digest).plan(spec)
             result.plan = plan
-            self._acceptance = acceptance_module(
-                spec.description, spec, list(self.digest.definitions())
+            self._acceptance = AcceptanceRun(
+                acceptance_module(spec.description, spec, list(self.digest.definitions())),
+                self.repo,
+                self.python,
+                self.sandbox,
             )
             self._execute(spec, plan, result)
         except Exception as exc:  # recorded below, then reported by the CLI
@@ -343,7 +337,7 @@ class FixRun:
                         "reason": result.message,
                         "outcome": result.status,
                         "patch_set": str(result.patch.path) if result.patch else None,
-                        "acceptance": result.acceptance,
+                        "verdict": result.verdict,
                         "phases": [p.to_dict() for p in result.phases],
                     }
                 )
@@ -463,7 +457,10 @@ class FixRun:
             checks.append(extra)
             if not extra.ok:
                 return Validation.of(checks)
-        return Validation.of([*checks, self._acceptance_check(scratch)])
+        assert self._acceptance is not None
+        count = len(self._acceptance.module.checks)
+        self.progress(f"acceptance checks from the issue: {count}")
+        return Validation.of([*checks, self._acceptance.check(scratch.root)])
 
     def _doctests_pristine(self, targets: list[str]) -> set[str]:
         with Scratch(self.repo) as pristine:
@@ -472,28 +469,6 @@ class FixRun:
                 run_doctests(self.sandbox, pristine.root, self.python, there) if there else None
             )
         return failing or set()
-
-    def _acceptance_check(self, scratch: Scratch) -> Check:
-        """The issue's acceptance checks on the patched copy (invariants judged vs. before)."""
-        count = len(self._acceptance.checks)
-        self.progress(f"acceptance checks from the issue: {count}")
-        report = run_acceptance(self._acceptance, scratch.root, self.python, self.sandbox)
-        if not report.ok:
-            report = report.with_before(self._acceptance_before())
-        self._report = report
-        failed = [r.name for r in report.failed]
-        return Check(
-            "acceptance", report.ok, report.message(), {"failed": failed} if failed else {}
-        )
-
-    def _acceptance_before(self) -> AcceptanceReport:
-        """The acceptance checks on the untouched repository (run once)."""
-        if self._before is None:
-            with Scratch(self.repo) as pristine:
-                self._before = run_acceptance(
-                    self._acceptance, pristine.root, self.python, self.sandbox
-                )
-        return self._before
 
     def _failing_pristine(self, ids: list[str]) -> set[str]:
         """Which of these test ids fail on the untouched repository."""
@@ -565,10 +540,9 @@ class FixRun:
         changed = sorted(scratch.changed_paths())
         diff = scratch.diff(changed)
         scripts = {d.script_name: d.script for d in drafts.values()}
-        report = self._report.with_before(self._acceptance_before())
-        tests_ok = all(c.ok for c in validation.checks if c.name != "acceptance")
-        verdict = verdict_of(tests_ok, coverage_of(spec), report)
-        result.acceptance = verdict.to_dict()
+        assert self._acceptance is not None
+        verdict = self._acceptance.verdict(spec, validation)
+        result.verdict = verdict.to_dict()
         result.status = verdict.status
         patch = CommitBuilder(self.repo).build(
             slug=spec.issue_id,
@@ -581,7 +555,7 @@ class FixRun:
             summary=summary_markdown(
                 spec, plan, result.phases, validation.to_dict(), verdict.to_dict()
             ),
-            extra={ACCEPTANCE_FILE: self._acceptance.text} if self._acceptance.checks else {},
+            extra=self._acceptance.files(ACCEPTANCE_FILE),
         )
         result.patch = patch
         script_hash = hashlib.sha256(

@@ -38,6 +38,7 @@ OPS: dict[str, OpInfo] = {
         "(definition, call sites, imports, __all__, tests)",
         "the symbol as it is named today",
         ("new_name",),
+        ("keep_alias",),  # "deprecated" (warns) or "alias": the old name keeps working
         examples=("rename get_user to fetch_user",),
     ),
     "rename_parameter": OpInfo(
@@ -203,6 +204,10 @@ def plain_words(op: Operation) -> str:
         "rename": lambda: (
             f"rename {t} to {_code(p.get('new_name'))} everywhere "
             "(definition, callers, imports, `__all__`, stubs, docstring examples)"
+            + {
+                "deprecated": ", keeping the old name as a deprecated alias that warns",
+                "alias": ", keeping the old name as an alias",
+            }.get(str(p.get("keep_alias")), "")
         ),
         "rename_parameter": lambda: (
             f"rename the parameter {_code(p.get('old'))} of {t} to "

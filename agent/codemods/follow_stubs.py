@@ -70,9 +70,11 @@ def follow_stubs(files: RepoFiles, op: Operation, changes: Mapping[str, str]) ->
         except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
             continue
         edit = _StubEdit(op, target, own=rel == own, module_name=target.module)
-        new = module.visit(edit)
-        if edit.changed and new.code != text:
-            out[rel] = new.code
+        new = module.visit(edit).code
+        if edit.changed and rel == own and op.params.get("keep_alias") and not target.container:
+            new = new.rstrip("\n") + f"\n\n{target.name} = {op.params['new_name']}\n"
+        if edit.changed and new != text:
+            out[rel] = new
     return out
 
 

@@ -148,3 +148,28 @@ def test_broken_doctests_block_the_change(repo: Path) -> None:
     )
     assert out.returncode == 1, out.stderr
     assert "docstring example(s) fail because of the change" in out.stderr
+
+
+def test_deprecated_alias_the_issue_asks_for_is_kept_and_checked(repo: Path) -> None:
+    issue = (
+        "Rename `get_user` to `fetch_user`. Code that calls `get_user` must keep working for "
+        "one release, with a DeprecationWarning."
+    )
+    out = fix(repo, issue, "--apply", "--yes", "--json")
+    assert out.returncode == 0, out.stderr
+    assert "keeping the old name as a deprecated alias that warns" in out.stderr
+    names = {r["name"]: r["ok"] for r in json.loads(out.stdout)["verdict"]["acceptance"]["results"]}
+    assert names["test_statement_rename_get_user_deprecation_warning"]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::DeprecationWarning",
+            "-c",
+            "from pkg.core import get_user; get_user(1)",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert "DeprecationWarning" in run.stderr
