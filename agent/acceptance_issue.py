@@ -60,6 +60,7 @@ _EXPORT = re.compile(r"__all__|\bexport\w*\b|\bpublic api\b|top[- ]level (?:impo
 _PARAMS_DOC = re.compile(
     r"\b(param(?:eter)?s?|arg(?:ument)?s?|Args:|Parameters|every (?:input|keyword))\b", re.I
 )
+_DOC_WORD = re.compile(r"\b(docstrings?|document\w*|docs?|describe\w*|explain\w*)\b", re.I)
 _IMPORT = re.compile(
     r"\b(from\s+[A-Za-z_][\w.]*\s+import\s+[A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|"
     r"import\s+[A-Za-z_][\w.]*)"
@@ -240,7 +241,7 @@ class Statements:
 
     def docstring_params(self) -> bool:
         """A docstring request that asks for the parameters to be described."""
-        return bool(self._about(_PARAMS_DOC))
+        return any(_DOC_WORD.search(s) for s in self._about(_PARAMS_DOC))
 
 
 def import_statements(issue: str) -> list[str]:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from agent.acceptance_issue import Statements, sessions
+from agent.validate_tools import importable
+from planner.digest_query import is_test_path
 from planner.digest_types import Definition
 from planner.spec import Operation, Spec
 
@@ -51,6 +53,13 @@ class RepoView:
         self.by_qualname = {d.qualname: d for d in self.definitions}
         self.modules = {d.module for d in self.definitions}
         self.modules |= {m.rsplit(".", 1)[0] for m in self.modules if "." in m}
+
+    def reachable(self, d: Definition) -> bool:
+        """Can a check get at ``d`` by its dotted name (module importable, no function parent)?"""
+        if is_test_path(d.path) or not importable(d.path):
+            return False
+        parent = self.by_qualname.get(d.parent) if d.parent else None
+        return d.parent is None or (parent is not None and parent.kind == "class")
 
     def roots(self) -> set[str]:
         return {m.split(".")[0] for m in self.modules}
@@ -125,7 +134,7 @@ class OpChecks:
             f"{title}: the new name resolves.",
             f"assert has({new_q!r}), 'the new name {new_q} does not resolve'",
         )
-        keep = self.says.keeps_old(old, old_q)
+        keep = bool(op.params.get("keep_alias")) or self.says.keeps_old(old, old_q)
         if keep:
             self.add(
                 "statement",
@@ -133,7 +142,8 @@ class OpChecks:
                 f"{title}: the issue asks for the old name to keep working.",
                 f"assert has({old_q!r}), 'the old name {old_q} no longer resolves'",
             )
-            if self.says.deprecation(old, old_q):
+            deprecated = op.params.get("keep_alias") == "deprecated"
+            if deprecated or self.says.deprecation(old, old_q):
                 call, names = self._example_using(old)
                 self.add(
                     "statement",
@@ -150,19 +160,31 @@ class OpChecks:
                 )
         else:
             self.removed.add(old_q)
+            d = self.repo.by_qualname.get(old_q)
+            gone = f"assert not has({old_q!r}), 'the old name {old_q} still resolves'"
+            if d is not None and d.kind == "method" and d.parent:
+                gone = f"assert {old!r} not in vars(obj({d.parent!r})), '{old_q} is still defined'"
             self.add(
                 "postcondition",
                 f"rename {old} old name gone",
                 f"{title}: the old name is gone (the issue does not ask to keep it).",
-                f"assert not has({old_q!r}), 'the old name {old_q} still resolves'",
+                gone,
             )
         self._doctests_follow(old, old_q, new, new_q, title)
         if holder:
             self._others_intact(holder, {old, new}, title)
 
     def _doctests_follow(self, old: str, old_q: str, new: str, new_q: str, title: str) -> None:
-        word = re.compile(rf"(?<![\w.]){re.escape(old)}\b")
+        target = self.repo.by_qualname.get(old_q)
+        method = target is not None and target.kind == "method" and target.parent
+        word = re.compile(
+            rf"\.{re.escape(old)}\s*\(" if method else rf"(?<![\w.]){re.escape(old)}\b"
+        )
         for d in self.repo.definitions:
+            if not self.repo.reachable(d):
+                continue
+            if method and target and d.qualname != target.parent and d.parent != target.parent:
+                continue
             doc = d.docstring or ""
             lines = [x for x in doc.splitlines() if x.strip().startswith((">>>", "..."))]
             if not any(word.search(x) for x in lines):

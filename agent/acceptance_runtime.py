@@ -264,20 +264,25 @@ def fully_annotated(dotted):
     value = obj(dotted)
     if inspect.isfunction(value) or inspect.ismethod(value):
         funcs = [value]
-    else:
-        where = getattr(value, "__name__", "")
+    elif inspect.isclass(value):  # its own methods, not inherited ones
+        prefix = value.__qualname__ + "."
+        funcs = [f for f in vars(value).values() if inspect.isfunction(f)]
+        funcs = [f for f in funcs if f.__qualname__.startswith(prefix)]
+    else:  # a module: its own top-level functions
         funcs = [
             f
             for _, f in inspect.getmembers(value, inspect.isfunction)
-            if f.__module__ == getattr(value, "__module__", where) or f.__module__ == where
+            if f.__module__ == value.__name__ and "." not in f.__qualname__
         ]
     missing = []
     for f in funcs:
         sig = inspect.signature(f)
         for p in sig.parameters.values():
-            if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty:
+            if p.name in ("self", "cls") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if p.annotation is inspect.Parameter.empty:
                 missing.append(f"{f.__qualname__}({p.name})")
-        if sig.return_annotation is inspect.Signature.empty:
+        if sig.return_annotation is inspect.Signature.empty and f.__name__ != "__init__":
             missing.append(f"{f.__qualname__} -> ?")
     assert not missing, "not annotated: " + ", ".join(missing[:10])
 

@@ -277,3 +277,54 @@ def test_modernize_leaves_no_old_idiom(tmp_path: Path, idiom: str) -> None:
         tmp_path, issue, [Operation("modernize", "pkg.fmt", {"idiom": idiom})], before, after
     )
     assert set(was.values()) == {False} and all(now.values())
+
+
+def test_method_rename_and_class_annotations(tmp_path: Path) -> None:
+    issue = "Rename the method `Store.load` to `fetch`, and add type hints to `Store`."
+    before = {
+        "pkg/__init__.py": "",
+        "pkg/store.py": '''
+            class Base:
+                def load(self, key):
+                    return None
+
+
+            class Store(Base):
+                def load(self, key):
+                    """Load.
+
+                    >>> Store().load(1)
+                    1
+                    """
+                    return key
+        ''',
+    }
+    after = {
+        "pkg/store.py": '''
+            class Base:
+                def load(self, key):
+                    return None
+
+
+            class Store(Base):
+                def fetch(self, key: int) -> int:
+                    """Load.
+
+                    >>> Store().fetch(1)
+                    1
+                    """
+                    return key
+        '''
+    }
+    ops = [
+        Operation("rename", "pkg.store.Store.load", {"new_name": "fetch"}),
+        Operation("add_annotations", "pkg.store.Store", {}),
+    ]
+    was, now, _ = outcomes(tmp_path, issue, ops, before, after)
+    assert was == {
+        "test_postcondition_rename_load_new_name": False,
+        "test_postcondition_rename_load_old_name_gone": False,  # Base.load does not count
+        "test_postcondition_rename_load_doctests_in_load": False,
+        "test_postcondition_annotations_pkg_store_store": False,
+    }
+    assert all(now.values()), now
