@@ -173,3 +173,22 @@ def test_deprecated_alias_the_issue_asks_for_is_kept_and_checked(repo: Path) -> 
         text=True,
     )
     assert "DeprecationWarning" in run.stderr
+
+
+def test_incomplete_coverage_is_unverified(repo: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "issue_id: two-renames\n"
+        "description: Rename `get_user` to `fetch_user` and `helper` to `assist`.\n"
+        "operations:\n"
+        "- {op: rename, target: pkg.core.get_user, params: {new_name: fetch_user}}\n"
+        "provenance:\n"
+        "  coverage: {complete: false, uncovered: [pkg.core.helper]}\n"
+    )
+    before = snapshot(repo)
+    out = fix(repo, "--spec", str(spec), "--apply", "--yes")
+    assert out.returncode == 3, out.stderr
+    assert "the plan does not cover: pkg.core.helper" in out.stderr
+    assert snapshot(repo) == before
+    summary = next((repo / ".autopatches").iterdir()) / "summary.md"
+    assert "- ✘ the plan does not cover: pkg.core.helper" in summary.read_text()
