@@ -21,7 +21,7 @@ import ast
 import re
 from collections.abc import Sequence
 
-from agent.acceptance_issue import Session, import_statements, sessions
+from agent.acceptance_issue import Session, import_statements, sessions, stated_calls
 from agent.acceptance_ops import BEHAVIOUR_OPS, AcceptanceCheck, OpChecks
 from planner.digest_types import Definition
 from planner.spec import Spec
@@ -57,6 +57,18 @@ class _Builder(OpChecks):
                 f"run_session({text!r}, {names!r}, want='wrong')",
             )
 
+    def calls(self) -> None:
+        """What the issue's sentences say a backticked call must raise or return."""
+        for c in stated_calls(self.issue):
+            names = self.names_for([c.call])
+            verb = "raise" if c.kind == "raises" else "return"
+            self.add(
+                "statement",
+                f"{c.call[:40]} {c.kind} {c.value[:20]}",
+                f"the issue says `{c.call}` must {verb} `{c.value}`.",
+                f"{c.kind}({c.call!r}, {c.value!r}, {names!r})",
+            )
+
     def imports(self) -> None:
         gone = {q.rsplit(".", 1)[-1] for q in self.removed}
         for stmt in import_statements(self.issue):
@@ -79,6 +91,7 @@ def build_checks(
     for op in spec.operations:
         builder.operation(op)
     builder.examples()
+    builder.calls()
     builder.imports()
     return builder.checks
 

@@ -277,3 +277,58 @@ def with_stated_aliases(spec: Spec) -> Spec:
             op = replace(op, params={**op.params, "keep_alias": mode})
         ops.append(op)
     return replace(spec, operations=tuple(ops)) if ops != list(spec.operations) else spec
+
+
+_MODAL = r"(?:should|must|ought to|is expected to|are expected to|needs? to|has to|have to)"
+_RAISE = re.compile(
+    rf"{_MODAL}\s+(?:instead\s+|still\s+|now\s+|rather\s+)?(?:raise|throw|emit|warn with|give)\s+"
+    r"(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))\b`?",
+    re.I,
+)
+_RETURN = re.compile(
+    rf"{_MODAL}\s+(?:instead\s+|still\s+|now\s+|rather\s+)?(?:return|give|be|evaluate to|"
+    r"produce|yield)\s+`([^`\n]+)`",
+    re.I,
+)
+_CALL_SPAN = re.compile(r"`((?:[A-Za-z_][\w.]*)\([^`\n]*\))`")
+
+
+@dataclass(frozen=True)
+class StatedCall:
+    """A call the issue writes in backticks and says what it must do (raise / return)."""
+
+    call: str
+    kind: str  # raises | returns
+    value: str  # the exception (or warning) name, or the expected value's source
+
+
+def stated_calls(issue: str) -> list[StatedCall]:
+    """``f(x)`` should raise ``E`` / should return ``v``: the call nearest before the verb."""
+    found: list[StatedCall] = []
+    for sentence in statement_sentences(issue):
+        calls = list(_CALL_SPAN.finditer(sentence))
+        if not calls:
+            continue
+        for regex, kind in ((_RAISE, "raises"), (_RETURN, "returns")):
+            for m in regex.finditer(sentence):
+                before = [c for c in calls if c.end() <= m.start()]
+                if not before:
+                    continue
+                call = before[-1].group(1)
+                value = m.group(1).strip()
+                if kind == "returns" and not _is_literal(value):
+                    continue
+                item = StatedCall(call, kind, value)
+                if item not in found:
+                    found.append(item)
+    return found
+
+
+def _is_literal(text: str) -> bool:
+    import ast
+
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True

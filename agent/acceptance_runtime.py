@@ -97,6 +97,34 @@ def warns_when_used(dotted, call=None, names=None):
     assert found, f"using {dotted} emits no DeprecationWarning"
 
 
+def _namespace(names):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {n: obj(d) for n, d in names.items() if has(d)}
+
+
+def raises(call, name, names):
+    """Evaluating ``call`` raises the exception ``name`` (or emits the warning ``name``)."""
+    env = _namespace(names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            eval(call, env)
+        except Exception as exc:
+            kinds = [k.__name__ for k in type(exc).__mro__]
+            assert name in kinds, f"{call} raised {type(exc).__name__}: {exc}, not {name}"
+            return
+    emitted = [k.__name__ for w in caught for k in w.category.__mro__]
+    assert name in emitted, f"{call} raised nothing (expected {name})"
+
+
+def returns(call, expected, names):
+    """Evaluating ``call`` gives ``expected`` (a literal)."""
+    got = eval(call, _namespace(names))
+    want = ast.literal_eval(expected)
+    assert got == want, f"{call} gave {got!r}, expected {want!r}"
+
+
 def _placeholders(func):
     """``None`` for every required parameter, so that the body (and its warning) runs."""
     try:

@@ -328,3 +328,27 @@ def test_method_rename_and_class_annotations(tmp_path: Path) -> None:
         "test_postcondition_annotations_pkg_store_store": False,
     }
     assert all(now.values()), now
+
+
+def test_calls_the_issue_states_in_prose(tmp_path: Path) -> None:
+    issue = (
+        "`parse(',1')` currently returns `[1]`, but it should raise `ValueError`. "
+        "And `tail(0, [1, 2])` should return `[]`. "
+        "Calling `naturalsize(1, True)` should raise TypeError once `binary` is keyword-only."
+    )
+    before = {
+        "pkg/__init__.py": "",
+        "pkg/seq.py": "def parse(s):\n    return [int(x) for x in s.split(',') if x]\n\n\n"
+        "def tail(n, seq):\n    return list(seq[-n:])\n\n\n"
+        "def naturalsize(value, binary=False):\n    return value\n",
+    }
+    after = {
+        "pkg/seq.py": "def parse(s):\n    return [int(x) for x in s.split(',')]\n\n\n"
+        "def tail(n, seq):\n    return list(seq[-n:]) if n else []\n\n\n"
+        "def naturalsize(value, *, binary=False):\n    return value\n"
+    }
+    ops = [Operation("edit", "pkg.seq.parse", {}), Operation("edit", "pkg.seq.tail", {})]
+    was, now, text = outcomes(tmp_path, issue, ops, before, after)
+    assert len(was) == 3 and set(was.values()) == {False}, was
+    assert all(now.values()), now
+    assert "raises(\"parse(',1')\", 'ValueError', {'parse': 'pkg.seq.parse'})" in text
