@@ -21,15 +21,17 @@ import ast
 import re
 from collections.abc import Sequence
 
+from agent.acceptance_base import BEHAVIOUR_OPS, AcceptanceCheck
 from agent.acceptance_issue import Session, import_statements, sessions, stated_calls
-from agent.acceptance_ops import BEHAVIOUR_OPS, AcceptanceCheck, OpChecks
+from agent.acceptance_ops import OpChecks
+from agent.acceptance_ops_content import ContentChecks
 from planner.digest_types import Definition
 from planner.spec import Spec
 
 __all__ = ["AcceptanceCheck", "build_checks"]
 
 
-class _Builder(OpChecks):
+class _Builder(OpChecks, ContentChecks):
     """The operations' checks, then the issue's examples and import statements."""
 
     def examples(self) -> None:

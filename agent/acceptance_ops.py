@@ -1,120 +1,29 @@
-"""Postconditions of each operation (and the statements tied to one), for ``acceptance_checks``.
+"""Postconditions of the symbol and signature operations (and the statements tied to one).
 
-``OpChecks.operation(op)`` adds the checks one operation must leave true: a rename's new
-name resolves and its old one is gone (or kept, warning, as the issue asks), its
-docstring examples follow, the rest of the module stays; a move's destination and old
-path; ``inspect.signature`` for the signature operations; docstrings, annotations,
-decorators, idioms, new functions and methods.
+A rename's new name resolves and its old one is gone (or kept, warning, as the issue
+asks), its docstring examples follow, the rest of the module stays; a move's destination
+and old path; ``inspect.signature`` for the signature operations. The content operations
+are in ``acceptance_ops_content``.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from agent.acceptance_issue import Statements, sessions
-from agent.validate_tools import importable
-from planner.digest_query import is_test_path
-from planner.digest_types import Definition
-from planner.spec import Operation, Spec
-
-MAX_OTHER_NAMES = 40
-# ops that change behaviour: an output the issue shows as current is one it wants changed
-BEHAVIOUR_OPS = frozenset({"edit", "add_parameter", "add_method", "extract_helper"})
-_UNUSED_OK = re.compile(r"\b(ignored|unused|not used|for compatibility|placeholder)\b", re.I)
+from agent.acceptance_base import (
+    MAX_OTHER_NAMES,
+    UNUSED_OK,
+    CheckBase,
+    first_after,
+    literal,
+    module_name,
+    names_list,
+)
+from planner.spec import Operation
 
 
-@dataclass(frozen=True)
-class AcceptanceCheck:
-    """One test function of ``acceptance_test.py``."""
-
-    name: str  # the test function's name
-    kind: str  # example | statement | postcondition
-    doc: str  # one line: what is checked, and where the requirement comes from
-    body: str  # the function body (Python statements, not indented)
-    invariant: bool = False  # holds before the change too; failing there, it does not apply
-
-    def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "kind": self.kind, "doc": self.doc, "invariant": self.invariant}
-
-
-@dataclass
-class RepoView:
-    """What the checks need to know about the repository before the change."""
-
-    definitions: Sequence[Definition]
-    by_qualname: dict[str, Definition] = field(default_factory=dict)
-    modules: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        self.by_qualname = {d.qualname: d for d in self.definitions}
-        self.modules = {d.module for d in self.definitions}
-        self.modules |= {m.rsplit(".", 1)[0] for m in self.modules if "." in m}
-
-    def reachable(self, d: Definition) -> bool:
-        """Can a check get at ``d`` by its dotted name (module importable, no function parent)?"""
-        if is_test_path(d.path) or not importable(d.path):
-            return False
-        parent = self.by_qualname.get(d.parent) if d.parent else None
-        return d.parent is None or (parent is not None and parent.kind == "class")
-
-    def roots(self) -> set[str]:
-        return {m.split(".")[0] for m in self.modules}
-
-    def module_of(self, target: str) -> str:
-        d = self.by_qualname.get(target)
-        if d is not None:
-            return d.module
-        return target if target in self.modules else target.rsplit(".", 1)[0]
-
-    def container(self, target: str) -> str:
-        """The module or class that holds ``target``."""
-        d = self.by_qualname.get(target)
-        if d is not None:
-            return d.parent or d.module
-        return target.rsplit(".", 1)[0]
-
-    def siblings(self, container: str) -> list[str]:
-        """Names defined directly in a module or class (before the change)."""
-        out = []
-        for d in self.definitions:
-            holder = d.parent or d.module
-            if holder == container and d.name not in out:
-                out.append(d.name)
-        return out
-
-
-class OpChecks:
-    """Builds the checks; one method per operation (``op_<name>``)."""
-
-    def __init__(self, issue: str, spec: Spec, definitions: Sequence[Definition]) -> None:
-        self.issue = issue
-        self.spec = spec
-        self.repo = RepoView(definitions)
-        self.says = Statements.of(issue)
-        self.checks: list[AcceptanceCheck] = []
-        self.removed: set[str] = set()  # qualnames the spec takes away (unless kept)
-        self.touched: set[str] = set()  # qualnames the spec renames, moves or removes
-        self.added: dict[str, str] = {}  # short name -> qualname after the change
-
-    def add(self, kind: str, what: str, doc: str, body: str, *, invariant: bool = False) -> None:
-        slug = re.sub(r"\W+", "_", what).strip("_").lower()[:60] or "check"
-        name = f"test_{kind}_{slug}"
-        taken = {c.name for c in self.checks}
-        n = 2
-        base = name
-        while name in taken:
-            name, n = f"{base}_{n}", n + 1
-        self.checks.append(AcceptanceCheck(name, kind, doc, body.strip("\n"), invariant))
-
-    # -- postconditions and the statements tied to one operation ----------------------
-    def operation(self, op: Operation) -> None:
-        handler = getattr(self, f"op_{op.op}", None)
-        if handler is not None:
-            handler(op)
+class OpChecks(CheckBase):
+    """Postconditions of the symbol and signature operations (``op_<name>``)."""
 
     def op_rename(self, op: Operation) -> None:
         old_q, new = op.target, str(op.params.get("new_name", ""))
@@ -221,7 +130,7 @@ class OpChecks:
         return {o.target for o in self.spec.operations if o.op in kinds}
 
     def op_move_symbol(self, op: Operation) -> None:
-        dest = _module_name(str(op.params.get("to_module", "")))
+        dest = module_name(str(op.params.get("to_module", "")))
         name = op.target.rsplit(".", 1)[-1]
         if not dest:
             return
@@ -254,7 +163,7 @@ class OpChecks:
     def op_make_keyword_only(self, op: Operation) -> None:
         after, names = op.params.get("after"), op.params.get("names")
         d = self.repo.by_qualname.get(op.target)
-        what = f"every parameter after `{after}`" if after else f"{_list(names)}"
+        what = f"every parameter after `{after}`" if after else f"{names_list(names)}"
         title = f"make {what} of `{op.target}` keyword-only"
         arg = f"after={after!r}" if after else f"names={list(names or [])!r}"
         self.add(
@@ -263,7 +172,7 @@ class OpChecks:
             f"{title}: inspect.signature.",
             f"keyword_only({op.target!r}, {arg})",
         )
-        first = _first_after(d, after) if after else (list(names or []) or [None])[0]
+        first = first_after(d, after) if after else (list(names or []) or [None])[0]
         if first and self.says.positional_type_error():
             self.add(
                 "statement",
@@ -279,7 +188,7 @@ class OpChecks:
         title = f"add parameter `{name}` to `{op.target}`"
         body = f"assert {name!r} in params({op.target!r}), 'no parameter {name}'"
         default = op.params.get("default")
-        if isinstance(default, str) and _literal(default):
+        if isinstance(default, str) and literal(default):
             body += (
                 f"\nassert signature({op.target!r}).parameters[{name!r}].default == "
                 f"{default}, 'wrong default'"
@@ -292,7 +201,7 @@ class OpChecks:
                 f"{title}: keyword-only.",
                 f"keyword_only({op.target!r}, names=[{name!r}])",
             )
-        if not _UNUSED_OK.search(self.issue):
+        if not UNUSED_OK.search(self.issue):
             self.add(
                 "postcondition",
                 f"add parameter {name} used",
@@ -319,180 +228,3 @@ class OpChecks:
             f"remove parameter `{name}` of `{op.target}`: inspect.signature.",
             f"no_params_matching({op.target!r}, {name!r})",
         )
-
-    def op_add_function(self, op: Operation) -> None:
-        name = str(op.params.get("name", ""))
-        module = _module_name(op.target)
-        new_q = f"{module}.{name}"
-        self.added[name] = new_q
-        title = f"add function `{name}` to `{module}`"
-        self.add(
-            "postcondition",
-            f"add function {name}",
-            f"{title}: it exists.",
-            f"assert callable(obj({new_q!r})), '{new_q} is not a function'",
-        )
-        if "__all__" in self.issue and self.says.export(name):
-            self.add(
-                "statement",
-                f"add function {name} exported",
-                f"{title}: the issue asks for it in `__all__`.",
-                f"assert {name!r} in getattr(obj({module!r}), '__all__', ())",
-            )
-
-    def op_add_method(self, op: Operation) -> None:
-        name = str(op.params.get("name", ""))
-        self.add(
-            "postcondition",
-            f"add method {name}",
-            f"add method `{name}` to `{op.target}`: defined on the class itself.",
-            f"assert {name!r} in vars(obj({op.target!r})), 'no {name} on {op.target}'\n"
-            f"assert callable(getattr(obj({op.target!r}), {name!r}))",
-        )
-
-    def op_add_docstring(self, op: Operation) -> None:
-        d = self.repo.by_qualname.get(op.target)
-        title = f"docstring of `{op.target}`"
-        self.add(
-            "postcondition",
-            f"docstring {op.target}",
-            f"{title}: present.",
-            f"assert (inspect.getdoc(obj({op.target!r})) or '').strip(), 'no docstring'",
-        )
-        if (
-            d is not None
-            and d.kind in ("function", "method", "class")
-            and (self.says.docstring_params())
-        ):
-            self.add(
-                "statement",
-                f"docstring {op.target} names parameters",
-                f"{title}: names every parameter, as the issue asks.",
-                f"docstring_names_params({op.target!r})",
-            )
-
-    def op_add_annotations(self, op: Operation) -> None:
-        self.add(
-            "postcondition",
-            f"annotations {op.target}",
-            f"type annotations on `{op.target}`: every parameter and return.",
-            f"fully_annotated({op.target!r})",
-        )
-
-    def op_add_decorator(self, op: Operation) -> None:
-        deco = str(op.params.get("decorator", "")).lstrip("@").split("(")[0]
-        self.add(
-            "postcondition",
-            f"decorator {deco} on {op.target}",
-            f"add decorator `@{deco}` to `{op.target}`.",
-            f"assert any(d == {deco!r} or d.endswith('.' + {deco!r}) "
-            f"or {deco!r}.endswith('.' + d) for d in decorators({op.target!r})), "
-            f"decorators({op.target!r})",
-        )
-
-    def op_remove_decorator(self, op: Operation) -> None:
-        deco = str(op.params.get("decorator", "")).lstrip("@").split("(")[0]
-        short = deco.rsplit(".", 1)[-1]
-        self.add(
-            "postcondition",
-            f"no decorator {deco} on {op.target}",
-            f"remove decorator `@{deco}` from `{op.target}`.",
-            f"assert not [d for d in decorators({op.target!r}) "
-            f"if d.rsplit('.', 1)[-1] == {short!r}], decorators({op.target!r})",
-        )
-
-    def op_modernize(self, op: Operation) -> None:
-        idiom = str(op.params.get("idiom", ""))
-        self.add(
-            "postcondition",
-            f"modernize {idiom} {op.target}",
-            f"modernize `{op.target}` ({idiom}): the old idiom is gone.",
-            f"left = old_idiom_uses({op.target!r}, {idiom!r})\n"
-            f"assert not left, OLD_IDIOMS[{idiom!r}] + ' still used at source lines ' "
-            "+ repr(left)",
-        )
-
-    def op_extract_constant(self, op: Operation) -> None:
-        name = str(op.params.get("name", ""))
-        module = _module_name(op.target)
-        self.add(
-            "postcondition",
-            f"constant {name}",
-            f"extract constant `{name}` in `{module}`.",
-            f"assert has({module + '.' + name!r})",
-        )
-
-    # -- the issue's names ----------------------------------------------------------------
-    def _example_using(self, name: str) -> tuple[str | None, dict[str, str]]:
-        """The issue's own ``>>>`` call of ``name`` (to trigger a deprecation), if any."""
-        word = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")
-        for s in sessions(self.issue):
-            for e in s.examples:
-                if word.search(e.source):
-                    return e.source, self.names_for([e.source])
-        return None, {}
-
-    def names_for(self, sources: Iterable[str]) -> dict[str, str]:
-        """Free names of the sources → the dotted name of a repo symbol or module."""
-        top: dict[str, list[str]] = {}
-        for d in self.repo.definitions:
-            if d.parent is None:
-                top.setdefault(d.name, []).append(d.qualname)
-        targets = {self.repo.module_of(o.target) for o in self.spec.operations}
-        out: dict[str, str] = {}
-        for name in sorted(_free_names(sources)):
-            if name in self.added:
-                out[name] = self.added[name]
-                continue
-            found = top.get(name, [])
-            preferred = [q for q in found if q.rsplit(".", 1)[0] in targets]
-            if len(preferred) == 1 or len(found) == 1:
-                out[name] = (preferred or found)[0]
-            elif name in self.repo.roots():
-                out[name] = name
-        return out
-
-
-def _free_names(sources: Iterable[str]) -> set[str]:
-    names: set[str] = set()
-    bound: set[str] = set()
-    for src in sources:
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Name):
-                (names if isinstance(n.ctx, ast.Load) else bound).add(n.id)
-            elif isinstance(n, ast.alias):
-                bound.add((n.asname or n.name).split(".")[0])
-    return {n for n in names - bound if not hasattr(builtins, n)}
-
-
-def _module_name(text: str) -> str:
-    text = text.strip()
-    if text.endswith((".py", ".pyi")):
-        text = text.rsplit(".", 1)[0].replace("/", ".")
-        text = text.removeprefix("src.").removesuffix(".__init__")
-    return text
-
-
-def _first_after(d: Definition | None, after: object) -> str | None:
-    if d is None or not isinstance(after, str):
-        return None
-    names = [p for p in d.params if p not in ("self", "cls")]
-    rest = names[names.index(after) + 1 :] if after in names else []
-    return next((p for p in rest if not p.startswith("*")), None)
-
-
-def _literal(text: str) -> bool:
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return False
-    return True
-
-
-def _list(names: object) -> str:
-    items = list(names) if isinstance(names, list | tuple) else [names]
-    return ", ".join(f"`{n}`" for n in items)
