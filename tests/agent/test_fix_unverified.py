@@ -192,3 +192,19 @@ def test_incomplete_coverage_is_unverified(repo: Path, tmp_path: Path) -> None:
     assert snapshot(repo) == before
     summary = next((repo / ".autopatches").iterdir()) / "summary.md"
     assert "- ✘ the plan does not cover: pkg.core.helper" in summary.read_text()
+
+
+def test_full_suite_runs_the_configured_doctests(repo: Path) -> None:
+    """``addopts = --doctest-modules``: an untouched module's docstring example that the
+    rename breaks (``core.get_user`` through a module alias) blocks the change."""
+    (repo / "pkg" / "extra.py").write_text(
+        '"""Extra.\n\n>>> from pkg import core\n>>> core.get_user(2)\n\'user-2\'\n"""\n'
+    )
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "extra"], check=True, env=env)
+    before = snapshot(repo)
+    out = fix(repo, "Rename `get_user` to `fetch_user` everywhere.", "--apply", "--yes")
+    assert out.returncode == 1, out.stderr
+    assert "pkg/extra.py::pkg.extra" in out.stderr
+    assert snapshot(repo) == before

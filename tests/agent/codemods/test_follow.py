@@ -76,7 +76,9 @@ def test_rename_follows_doctests_and_stubs(files: RepoFiles) -> None:
     assert ">>> fetch_user(3)" in core and ">>> [fetch_user(i) for i in (1," in core
     assert "get_user is cheap" in core  # prose is not a doctest line: left alone
     assert "other_get_user" in core  # another name that contains the word
-    assert ">>> from pkg.core import fetch_user\n>>> fetch_user(1)" in out["pkg/__init__.py"]
+    init = out["pkg/__init__.py"]
+    assert ">>> from pkg.core import fetch_user\n>>> fetch_user(1)" in init
+    assert "from pkg.core import fetch_user\n" in init and '__all__ = ["fetch_user"]' in init
     assert out["pkg/core.pyi"].startswith("def fetch_user(uid: int")
     assert out["pkg/__init__.pyi"] == (
         'from .core import fetch_user as fetch_user\n\n__all__ = ["fetch_user"]\n'
