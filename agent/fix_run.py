@@ -551,7 +551,12 @@ class FixRun:
             scripts=scripts,
             spec_yaml=spec.to_yaml(),
             plan=plan.to_dict(),
-            validation=validation.to_dict(),
+            validation={
+                **validation.to_dict(),
+                "ok": verdict.validated,
+                "outcome": verdict.status,
+                "why": verdict.why,
+            },
             summary=summary_markdown(
                 spec, plan, result.phases, validation.to_dict(), verdict.to_dict()
             ),

@@ -90,6 +90,13 @@ def test_unverified_writes_the_patch_set_and_leaves_the_tree_alone(repo: Path) -
     # memory: a failure marked unverified, never a success
     assert not memory(repo, "success_memory.jsonl")
     assert memory(repo, "failures.jsonl")[-1]["outcome"] == "unverified"
+    listed = subprocess.run(
+        [sys.executable, "-m", "agent", "list", "--repo", str(repo), "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert json.loads(listed.stdout)[0]["validation"].startswith("unverified: 1 acceptance")
     # the user can run the checks: on the untouched repository they fail
     run = subprocess.run(
         [sys.executable, str(folder / "acceptance_test.py")],
