@@ -119,12 +119,14 @@ def apply_operation(
 
 def _follow_up(files: RepoFiles, op: Operation, result: Applied) -> Applied:
     """Keep the project in step: docstring examples (rename) and ``.pyi`` stubs."""
-    from agent.codemods.follow_doctests import follow_rename
+    from agent.codemods.follow_doctests import follow_parameter, follow_rename
     from agent.codemods.follow_stubs import follow_stubs
 
     changes = dict(result.changes)
     if op.op == "rename":
         changes = follow_rename(files, op, changes)
+    elif op.op == "rename_parameter":
+        changes = follow_parameter(files, op, changes)
     changes = follow_stubs(files, op, changes)
     extra = sorted(set(changes) - set(result.changes))
     notes = (*result.notes, *([f"kept in step: {', '.join(extra)}"] if extra else ()))

@@ -1,4 +1,5 @@
-"""A rename follows the symbol into docstring examples (``>>> old(...)`` lines).
+"""A rename follows the symbol into docstring examples (``>>> old(...)`` lines); a
+parameter rename follows the keyword (``>>> f(old=1)``) the same way.
 
 Doctests call a symbol by its bare name in the module that defines it (the doctest's
 globals are the module's), by its bare name after an ``import`` inside the same
@@ -106,3 +107,32 @@ def _follow_in(text: str, path: str, files: RepoFiles, target: Target, new: str)
             rx = re.compile(rf"(?<=\b{re.escape(target.module)}\.){old}\b")
         changed |= _rewrite_lines(lines, start, end, rx, new)
     return "".join(lines) if changed else None
+
+
+def follow_parameter(files: RepoFiles, op: Operation, changes: Mapping[str, str]) -> dict[str, str]:
+    """``changes`` plus docstring examples that pass the renamed parameter by keyword."""
+    old, new = str(op.params.get("old", "")), str(op.params.get("new", ""))
+    target = resolve_target(RepoIndex(files), op.target)
+    if isinstance(target, str) or not (old.isidentifier() and new.isidentifier()):
+        return dict(changes)
+    name = target.parts[-2] if target.name == "__init__" and len(target.parts) > 1 else target.name
+    call = re.compile(rf"\b{re.escape(name)}\s*\(")
+    keyword = re.compile(rf"(?<![\w.]){re.escape(old)}(?=\s*=(?!=))")
+    out = dict(changes)
+    for path, original in files.sources.items():
+        text = out.get(path, original)
+        if ">>>" not in text or old not in text:
+            continue
+        lines = text.splitlines(keepends=True)
+        changed = False
+        for i, line in enumerate(lines):
+            m = _SOURCE.match(line)
+            if m is None or not call.search(m.group(4)):
+                continue
+            code = keyword.sub(new, m.group(4))
+            if code != m.group(4):
+                lines[i] = f"{m.group(1)}{m.group(2)}{m.group(3)}{code}" + _eol(line)
+                changed = True
+        if changed:
+            out[path] = "".join(lines)
+    return out

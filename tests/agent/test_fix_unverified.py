@@ -135,13 +135,13 @@ def test_validated_rename_keeps_stub_and_doctests_in_step(repo: Path) -> None:
 
 
 def test_broken_doctests_block_the_change(repo: Path) -> None:
-    """A keyword call in another function's docstring example is not a call the parameter
-    rename sees; the changed module's doctests catch it (the full suite is off here)."""
+    """A keyword call through another name in a docstring example is not a call the
+    parameter rename can see; the changed module's doctests catch it (full suite off)."""
     core = repo / "pkg" / "core.py"
     core.write_text(
         core.read_text().replace(
             "def helper():\n",
-            'def helper():\n    """Help.\n\n    >>> get_user(uid=1)\n    \'user-1\'\n    """\n',
+            'def helper():\n    """Help.\n\n    >>> f = get_user\n    >>> f(uid=1)\n    \'user-1\'\n    """\n',
         )
     )
     env = {**os.environ, **GIT_ENV}

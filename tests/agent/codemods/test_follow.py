@@ -37,7 +37,12 @@ SOURCES = {
 
 
         def other():
-            """>>> other_get_user = 1"""
+            """Other.
+
+            >>> other_get_user = 1
+            >>> get_user(uid=2, verbose=True) == get_user(2)
+            True
+            """
 
 
         class Store:
@@ -132,3 +137,9 @@ def test_signature_operations_update_the_stub(
         "class Store:\n    def load(self, key: int, fresh: bool = ...) -> int: ..."
         in out["pkg/core.pyi"]
     )
+
+
+def test_parameter_rename_follows_keyword_calls_in_doctests(files: RepoFiles) -> None:
+    out = changes(files, "rename_parameter", "pkg.core.get_user", old="uid", new="user_id")
+    assert ">>> get_user(user_id=2, verbose=True) == get_user(2)" in out["pkg/core.py"]
+    assert ">>> other_get_user = 1" in out["pkg/core.py"]
