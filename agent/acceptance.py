@@ -88,14 +88,29 @@ class AcceptanceReport:
         return [r for r in self.results if r.applies and not r.ok]
 
     def with_before(self, before: AcceptanceReport) -> AcceptanceReport:
-        """Mark each check with its result on the unpatched tree (invariants may not apply)."""
-        was = {r.name: r.ok for r in before.results} if not before.error else {}
+        """Mark each check with its result on the unpatched tree.
+
+        A check does not apply when it fails there too and is an invariant (it never
+        held), or when both trees fail it with a ``NameError``: the issue's example names
+        something neither tree has (a name the example never imports), so it cannot run.
+        """
+        was = {r.name: r for r in before.results} if not before.error else {}
         out = []
         for r in self.results:
             b = was.get(r.name)
-            applies = not (r.kind == "invariant" and b is False)
+            failed_before = b is not None and not b.ok
+            unrunnable = (
+                failed_before
+                and not r.ok
+                and b is not None
+                and all("NameError" in m for m in (r.message, b.message))
+            )
+            applies = not ((r.kind == "invariant" and failed_before) or unrunnable)
+            ok_before = None if b is None else b.ok
             out.append(
-                CheckResult(r.name, r.kind, r.doc, r.ok, r.message, before=b, applies=applies)
+                CheckResult(
+                    r.name, r.kind, r.doc, r.ok, r.message, before=ok_before, applies=applies
+                )
             )
         return AcceptanceReport(tuple(out), self.error)
 

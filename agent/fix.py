@@ -211,7 +211,7 @@ def summary_markdown(
         for r in report.get("results", []):
             mark = "✔ pass" if r["ok"] else "✘ FAIL"
             if not r.get("applies", True):
-                mark = "– n/a (fails without the change too)"
+                mark = "– n/a (fails without the change too, or cannot run)"
             before = {True: "passes", False: "fails", None: "not run"}[r.get("before")]
             note = (
                 f" — {r['message'].splitlines()[-1][:200]}" if not r["ok"] and r["message"] else ""

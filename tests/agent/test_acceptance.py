@@ -352,3 +352,20 @@ def test_calls_the_issue_states_in_prose(tmp_path: Path) -> None:
     assert len(was) == 3 and set(was.values()) == {False}, was
     assert all(now.values()), now
     assert "raises(\"parse(',1')\", 'ValueError', {'parse': 'pkg.seq.parse'})" in text
+
+
+def test_an_example_that_cannot_run_on_either_tree_does_not_apply(tmp_path: Path) -> None:
+    issue = "`double` is wrong. It should give:\n\n>>> undefined_helper(2)\n4\n>>> double(2)\n4\n"
+    before = {"pkg/__init__.py": "", "pkg/m.py": "def double(x):\n    return x + 1\n"}
+    after = {"pkg/m.py": "def double(x):\n    return x * 2\n"}
+    repo = tmp_path / "repo"
+    write(repo, before)
+    digest = RepositoryDigest.build(repo, tmp_path / "cache")
+    spec = Spec("t", issue, (Operation("edit", "pkg.m.double", {}),))
+    module = acceptance_module(issue, spec, list(digest.definitions()))
+    first = run_acceptance(module, repo, sys.executable, Sandbox(wall_s=60))
+    write(repo, after)
+    second = run_acceptance(module, repo, sys.executable, Sandbox(wall_s=60))
+    assert not second.ok  # on its own the example fails (NameError) …
+    judged = second.with_before(first)
+    assert judged.ok and not judged.results[0].applies  # … but it never could run
