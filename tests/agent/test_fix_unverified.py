@@ -215,3 +215,39 @@ def test_full_suite_runs_the_configured_doctests(repo: Path) -> None:
     assert out.returncode == 1, out.stderr
     assert "pkg/extra.py::pkg.extra" in out.stderr
     assert snapshot(repo) == before
+
+
+def test_a_failed_acceptance_check_goes_back_to_the_model(repo: Path, tmp_path: Path) -> None:
+    """An ``edit`` that changes behaviour but not as the issue's example expects is repaired
+    with the failing check as feedback (scripted model: a wrong fix, then the right one)."""
+    (repo / "pkg" / "seq.py").write_text("def tail(n, seq):\n    return list(seq[-n:])\n")
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "seq"], check=True, env=env)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "issue_id: tail-zero\n"
+        "description: |\n"
+        "  `tail(0, seq)` returns the whole sequence. It should give:\n\n"
+        "  >>> from pkg.seq import tail\n"
+        "  >>> tail(0, [1, 2])\n"
+        "  []\n"
+        "operations:\n"
+        "- {op: edit, target: pkg.seq.tail}\n"
+    )
+    wrong = "```python\ndef tail(n, seq):\n    return list(seq[-n:]) if n else [0]\n```"
+    right = "```python\ndef tail(n, seq):\n    return list(seq[-n:]) if n else []\n```"
+    out = fix(
+        repo,
+        "--spec",
+        str(spec),
+        "--yes",
+        "--apply",
+        "--set",
+        "llm.backend=scripted",
+        "--set",
+        f"llm.replies={json.dumps([wrong, right])}",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "repairing 01_edit after: acceptance" in out.stderr
+    assert "else []" in (repo / "pkg" / "seq.py").read_text()
