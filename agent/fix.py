@@ -77,8 +77,8 @@ class PhaseOutcome:
         }
 
 
-VALIDATED, UNVERIFIED, FAILED = "validated", "unverified", "failed"
-EXIT_CODES = {VALIDATED: 0, FAILED: 1, UNVERIFIED: 3}
+VALIDATED, UNVERIFIED, FAILED, STOPPED = "validated", "unverified", "failed", "stopped"
+EXIT_CODES = {VALIDATED: 0, FAILED: 1, STOPPED: 1, UNVERIFIED: 3}
 
 
 @dataclass

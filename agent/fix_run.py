@@ -19,6 +19,7 @@ from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix import (
     FAILED,
+    STOPPED,
     VALIDATED,
     FixOptions,
     FixResult,
@@ -312,6 +313,7 @@ class FixRun:
                 chosen = self.confirm(spec)
                 if chosen is None:
                     result.message = "stopped before drafting; nothing was changed"
+                    result.status = STOPPED
                     return result
                 spec = result.spec = chosen
             plan = PhasePlanner(self.digest).plan(spec)

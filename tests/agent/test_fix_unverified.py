@@ -251,3 +251,29 @@ def test_a_failed_acceptance_check_goes_back_to_the_model(repo: Path, tmp_path: 
     assert out.returncode == 0, out.stderr
     assert "repairing 01_edit after: acceptance" in out.stderr
     assert "else []" in (repo / "pkg" / "seq.py").read_text()
+
+
+def test_on_a_terminal_fix_asks_and_stop_changes_nothing(repo: Path) -> None:
+    import pty
+
+    before = snapshot(repo)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "fix", "--repo", str(repo), "--apply"]
+        + ["Rename `get_user` to `fetch_user` everywhere."],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    os.write(master, b"s\n")
+    _, err = proc.communicate(timeout=300)
+    os.close(master)
+    os.close(slave)
+    assert proc.returncode == 1, err
+    assert "go on [g], edit the spec in $EDITOR [e], or stop [s]?" in err
+    assert "stopped before drafting; nothing was changed" in err
+    assert snapshot(repo) == before
+    assert memory(repo, "failures.jsonl")[-1]["outcome"] == "stopped"
