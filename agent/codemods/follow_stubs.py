@@ -133,6 +133,15 @@ class _StubEdit(cst.CSTTransformer):
                 if same and alias.asname is not None and isinstance(asname, cst.Name):
                     renamed = alias.asname.with_changes(name=self._renamed(asname))
                     alias = alias.with_changes(asname=renamed)
+                if self.op.params.get("keep_alias") and self.imported:
+                    old = cst.Name(self.target.name)
+                    kept = cst.ImportAlias(old, cst.AsName(old) if same else None)
+                    names.append(
+                        alias.with_changes(
+                            comma=cst.Comma(cst.SimpleWhitespace(""), cst.SimpleWhitespace(" "))
+                        )
+                    )
+                    alias = kept
             names.append(alias)
         return updated.with_changes(names=names)
 

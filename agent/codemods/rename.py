@@ -22,7 +22,7 @@ from libcst.metadata import BuiltinScope, FunctionScope, GlobalScope, MetadataWr
 
 from agent.codemods import rename_calls  # noqa: F401  (registers change_import, replace_calls)
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
-from agent.codemods.rename_alias import with_alias
+from agent.codemods.rename_alias import keep_reexports, with_alias
 from agent.codemods.rename_common import (
     SymbolCommand,
     SymbolPlan,
@@ -135,6 +135,10 @@ def rename(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Result:
         if text is None:
             return Failed(problem)
         changes = {**result.changes, target.path: text}
+        reexporters = {
+            p: m for m in plan.alias_modules if (p := files.path_of(m)) and m != target.module
+        }
+        changes = keep_reexports(changes, reexporters, target, str(new))
         return Applied(changes, (*result.notes, f"{target.name} kept as {keep} alias"))
     return result
 

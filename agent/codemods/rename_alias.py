@@ -105,3 +105,38 @@ def _add_import(text: str, tree: ast.Module) -> str:
     gap = "\n\n" if rest and rest[0].startswith(("def ", "class ", "@", "async ")) else ""
     lead = "\n" if after and lines[after - 1].strip() else ""
     return "".join([*lines[:after], lead, "import warnings\n", gap, *rest])
+
+
+def keep_reexports(
+    changes: dict[str, str], reexporters: dict[str, str], target: Target, new: str
+) -> dict[str, str]:
+    """Package ``__init__`` modules that re-exported the old name keep re-exporting it.
+
+    ``reexporters``: relpath → module name of the modules that bound the old name by
+    import. After each ``from X import new`` the rename left there, ``from X import old``
+    is added (the alias of the defining module), so ``from pkg import old`` keeps working.
+    """
+    out = dict(changes)
+    for path in reexporters:
+        if not path.endswith("__init__.py") or path not in out or path == target.path:
+            continue
+        text = out[path]
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        found = [
+            n
+            for n in tree.body
+            if isinstance(n, ast.ImportFrom)
+            and any(a.name == new and a.asname is None for a in n.names)
+            and (n.module or "").split(".")[-1] == target.module.split(".")[-1]
+        ]
+        if not found:
+            continue
+        node = found[0]
+        line = f"from {'.' * node.level}{node.module or ''} import {target.name}\n"
+        lines = text.splitlines(keepends=True)
+        at = node.end_lineno or node.lineno
+        out[path] = "".join([*lines[:at], line, *lines[at:]])
+    return out

@@ -99,3 +99,25 @@ def test_the_issue_decides_the_alias() -> None:
     assert with_stated_aliases(asked).operations[0].params["keep_alias"] == "deprecated"
     assert "keep_alias" not in with_stated_aliases(plain).operations[0].params
     assert with_stated_aliases(same).operations[0].params["keep_alias"] == "alias"
+
+
+def test_package_reexports_keep_the_old_name(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text(
+        "from .core import get_user\n\n__all__ = ['get_user']\n"
+    )
+    (tmp_path / "pkg" / "__init__.pyi").write_text("from .core import get_user as get_user\n")
+    (tmp_path / "pkg" / "core.py").write_text(MODULE)
+    result = apply_operation(
+        RepoFiles.load(tmp_path),
+        Operation(
+            "rename", "pkg.core.get_user", {"new_name": "fetch_user", "keep_alias": "deprecated"}
+        ),
+    )
+    assert isinstance(result, Applied), result
+    assert result.changes["pkg/__init__.py"] == (
+        "from .core import fetch_user\nfrom .core import get_user\n\n__all__ = ['fetch_user']\n"
+    )
+    assert result.changes["pkg/__init__.pyi"] == (
+        "from .core import fetch_user as fetch_user, get_user as get_user\n"
+    )
