@@ -138,7 +138,7 @@ def rename(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Result:
         reexporters = {
             p: m for m in plan.alias_modules if (p := files.path_of(m)) and m != target.module
         }
-        changes = keep_reexports(changes, reexporters, target, str(new))
+        changes = keep_reexports(changes, reexporters, target, str(new), str(keep))
         return Applied(changes, (*result.notes, f"{target.name} kept as {keep} alias"))
     return result
 

@@ -108,7 +108,7 @@ def _add_import(text: str, tree: ast.Module) -> str:
 
 
 def keep_reexports(
-    changes: dict[str, str], reexporters: dict[str, str], target: Target, new: str
+    changes: dict[str, str], reexporters: dict[str, str], target: Target, new: str, mode: str
 ) -> dict[str, str]:
     """Package ``__init__`` modules that re-exported the old name keep re-exporting it.
 
@@ -117,6 +117,8 @@ def keep_reexports(
     is added (the alias of the defining module), so ``from pkg import old`` keeps working.
     """
     out = dict(changes)
+    if target.kind not in ("function", "class") and mode == "deprecated":
+        return out  # a module __getattr__ alias: re-importing it would warn on every import
     for path in reexporters:
         if not path.endswith("__init__.py") or path not in out or path == target.path:
             continue
