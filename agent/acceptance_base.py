@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from agent.validate_tools import importable
 from planner.digest_query import is_test_path
 from planner.digest_types import Definition
 from planner.spec import Operation, Spec
+
+log = logging.getLogger(__name__)
 
 MAX_OTHER_NAMES = 40
 # ops that change behaviour: an output the issue shows as current is one it wants changed
@@ -106,9 +109,14 @@ class CheckBase:
 
     # -- postconditions and the statements tied to one operation ----------------------
     def operation(self, op: Operation) -> None:
+        """Add ``op``'s checks; a builder bug skips that operation's checks, loudly."""
         handler = getattr(self, f"op_{op.op}", None)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(op)
+        except Exception:  # a bug here must not end the run; the summary shows fewer checks
+            log.exception("no acceptance checks for %s", op.summary())
 
     def _example_using(self, name: str) -> tuple[str | None, dict[str, str]]:
         """The issue's own ``>>>`` call of ``name`` (to trigger a deprecation), if any."""

@@ -19,6 +19,7 @@ from agent.acceptance_base import (
     module_name,
     names_list,
 )
+from agent.codemods.signature import as_names
 from planner.spec import Operation
 
 
@@ -161,18 +162,18 @@ class OpChecks(CheckBase):
             )
 
     def op_make_keyword_only(self, op: Operation) -> None:
-        after, names = op.params.get("after"), op.params.get("names")
+        after, names = op.params.get("after"), as_names(op.params.get("names"))
         d = self.repo.by_qualname.get(op.target)
         what = f"every parameter after `{after}`" if after else f"{names_list(names)}"
         title = f"make {what} of `{op.target}` keyword-only"
-        arg = f"after={after!r}" if after else f"names={list(names or [])!r}"
+        arg = f"after={after!r}" if after else f"names={names!r}"
         self.add(
             "postcondition",
             f"keyword only {op.target}",
             f"{title}: inspect.signature.",
             f"keyword_only({op.target!r}, {arg})",
         )
-        first = first_after(d, after) if after else (list(names or []) or [None])[0]
+        first = first_after(d, after) if after else next(iter(names), None)
         if first and self.says.positional_type_error():
             self.add(
                 "statement",
