@@ -193,7 +193,10 @@ def run_acceptance(
             tuple(CheckResult(c.name, _kind(c), c.doc, False, why) for c in module.checks),
             error=f"{why}: {tail}",
         )
-    data: Mapping[str, Any] = json.loads(line[len(mark) :])
+    try:
+        data: Mapping[str, Any] = json.loads(line[len(mark) :])
+    except ValueError as exc:
+        return AcceptanceReport((), error=f"unreadable results: {exc}")
     results = []
     for c in module.checks:
         got = data.get(c.name) or {"ok": False, "message": "did not run"}
