@@ -88,7 +88,9 @@ class OpChecks(CheckBase):
         target = self.repo.by_qualname.get(old_q)
         method = target is not None and target.kind == "method" and target.parent
         word = re.compile(
-            rf"\.{re.escape(old)}\s*\(" if method else rf"(?<![\w.]){re.escape(old)}\b"
+            rf"\.{re.escape(old)}\s*\("
+            if method
+            else rf"(?<![\w.]){re.escape(old)}\b(?!\s*=(?!=))"  # not a keyword argument
         )
         for d in self.repo.definitions:
             if not self.repo.reachable(d):

@@ -288,7 +288,10 @@ def old_idiom_uses(dotted, idiom):
 
 
 def fully_annotated(dotted):
-    """Every parameter (but self/cls) and the return of the function(s) carry annotations."""
+    """Every parameter (but self/cls) and the return of the function(s) carry annotations.
+
+    For a class or module: its own public functions (and ``__init__``).
+    """
     value = obj(dotted)
     if inspect.isfunction(value) or inspect.ismethod(value):
         funcs = [value]
@@ -303,6 +306,8 @@ def fully_annotated(dotted):
             if f.__module__ == value.__name__ and "." not in f.__qualname__
         ]
     missing = []
+    if not (inspect.isfunction(value) or inspect.ismethod(value)):
+        funcs = [f for f in funcs if not f.__name__.startswith("_") or f.__name__ == "__init__"]
     for f in funcs:
         sig = inspect.signature(f)
         for p in sig.parameters.values():

@@ -102,7 +102,9 @@ def _follow_in(text: str, path: str, files: RepoFiles, target: Target, new: str)
                 continue
             rx = re.compile(rf"(?<=\.){old}(?=\s*\()")
         elif own_module or _imports_name(doc, target.name):
-            rx = re.compile(rf"(?<![\w.]){old}\b|(?<=\b{re.escape(target.module)}\.){old}\b")
+            # a bare name, not a keyword argument of the same spelling (``f(old=1)``)
+            bare = rf"(?<![\w.]){old}\b(?!\s*=(?!=))"
+            rx = re.compile(rf"{bare}|(?<=\b{re.escape(target.module)}\.){old}\b")
         else:
             rx = re.compile(rf"(?<=\b{re.escape(target.module)}\.){old}\b")
         changed |= _rewrite_lines(lines, start, end, rx, new)

@@ -42,6 +42,8 @@ SOURCES = {
             >>> other_get_user = 1
             >>> get_user(uid=2, verbose=True) == get_user(2)
             True
+            >>> sorted(dict(get_user=1))
+            ['get_user']
             """
 
 
@@ -81,6 +83,7 @@ def test_rename_follows_doctests_and_stubs(files: RepoFiles) -> None:
     assert ">>> fetch_user(3)" in core and ">>> [fetch_user(i) for i in (1," in core
     assert "get_user is cheap" in core  # prose is not a doctest line: left alone
     assert "other_get_user" in core  # another name that contains the word
+    assert ">>> sorted(dict(get_user=1))" in core  # a keyword argument of that spelling
     init = out["pkg/__init__.py"]
     assert ">>> from pkg.core import fetch_user\n>>> fetch_user(1)" in init
     assert "from pkg.core import fetch_user\n" in init and '__all__ = ["fetch_user"]' in init
