@@ -13,6 +13,7 @@ import importlib
 import inspect
 import io
 import json
+import os
 import re
 import sys
 import textwrap
@@ -320,8 +321,21 @@ def fully_annotated(dotted):
     assert not missing, "not annotated: " + ", ".join(missing[:10])
 
 
+def project_on_path(root=None):
+    """The repository (and its ``src/`` in a src layout) importable, as from its root."""
+    root = root or os.getcwd()
+    src = os.path.join(root, "src")
+    layout = os.path.isdir(src) and any(
+        os.path.isfile(os.path.join(src, d, "__init__.py")) for d in os.listdir(src)
+    )
+    for path in ([src] if layout else []) + [root]:
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
 def main():
     """Run every ``test_*`` function of the calling module; one JSON line of results."""
+    project_on_path()
     module = sys.modules["__main__"]
     results = {}
     for name, func in list(vars(module).items()):

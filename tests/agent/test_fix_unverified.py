@@ -105,6 +105,9 @@ def test_unverified_writes_the_patch_set_and_leaves_the_tree_alone(repo: Path) -
         text=True,
     )
     assert run.returncode == 1 and "AUTOPATCH-ACCEPTANCE" in run.stdout
+    results = json.loads(run.stdout.split("AUTOPATCH-ACCEPTANCE ", 1)[1])
+    assert results["test_postcondition_rename_pkg_core_get_user_fetch_user_others_intact"]["ok"]
+    assert "does not resolve" in results["test_postcondition_rename_get_user_new_name"]["message"]
 
 
 def test_accept_unverified_lands_it_and_still_says_so(repo: Path) -> None:
