@@ -80,6 +80,14 @@ class OpChecks(CheckBase):
                 f"{title}: the old name is gone (the issue does not ask to keep it).",
                 gone,
             )
+        listed = self.repo.by_qualname.get(old_q)
+        if listed is not None and listed.in_all and holder in self.repo.modules:
+            self.add(
+                "postcondition",
+                f"rename {old} in all",
+                f"{title}: `{holder}.__all__` listed the old name, so it lists the new one.",
+                f"assert {new!r} in getattr(obj({holder!r}), '__all__', ())",
+            )
         self._doctests_follow(old, old_q, new, new_q, title)
         if holder:
             self._others_intact(holder, {old, new}, title)

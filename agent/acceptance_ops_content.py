@@ -112,4 +112,14 @@ class ContentChecks(CheckBase):
             f"assert has({module + '.' + name!r})",
         )
 
-    # -- the names ----------------------------------------------------------------
+    def op_extract_helper(self, op: Operation) -> None:
+        name = str(op.params.get("name") or "")
+        if not name.isidentifier():
+            return
+        module = self.repo.module_of(op.target)
+        self.add(
+            "postcondition",
+            f"helper {name}",
+            f"extract the helper `{name}` in `{module}`: it exists.",
+            f"assert callable(obj({module + '.' + name!r})), 'no helper {name} in {module}'",
+        )

@@ -369,3 +369,22 @@ def test_an_example_that_cannot_run_on_either_tree_does_not_apply(tmp_path: Path
     assert not second.ok  # on its own the example fails (NameError) …
     judged = second.with_before(first)
     assert judged.ok and not judged.results[0].applies  # … but it never could run
+
+
+def test_rename_keeps_all_in_step_and_extracted_helper_exists(tmp_path: Path) -> None:
+    issue = "Rename `get_user` to `fetch_user`, and pull the shared formatting into `_fmt`."
+    before = {
+        "pkg/__init__.py": "",
+        "pkg/core.py": "__all__ = ['get_user']\n\n\ndef get_user(uid):\n    return f'user-{uid}'\n",
+    }
+    stale = {
+        "pkg/core.py": "__all__ = ['get_user']\n\n\ndef fetch_user(uid):\n    return f'user-{uid}'\n"
+    }
+    ops = [
+        Operation("rename", "pkg.core.get_user", {"new_name": "fetch_user"}),
+        Operation("extract_helper", "pkg.core", {"name": "_fmt"}),
+    ]
+    was, now, _ = outcomes(tmp_path, issue, ops, before, stale)
+    assert was["test_postcondition_rename_get_user_in_all"] is False
+    assert now["test_postcondition_rename_get_user_in_all"] is False  # __all__ left behind
+    assert now["test_postcondition_helper_fmt"] is False
