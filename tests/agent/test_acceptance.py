@@ -387,4 +387,4 @@ def test_rename_keeps_all_in_step_and_extracted_helper_exists(tmp_path: Path) ->
     was, now, _ = outcomes(tmp_path, issue, ops, before, stale)
     assert was["test_postcondition_rename_get_user_in_all"] is False
     assert now["test_postcondition_rename_get_user_in_all"] is False  # __all__ left behind
-    assert now["test_postcondition_helper_fmt"] is False
+    assert now["test_postcondition_helper__fmt"] is False
