@@ -31,7 +31,7 @@ _INLINE = re.compile(
 _STRONG_CURRENT = re.compile(
     r"\b(currently|current(?:ly)? (?:behaviou?r|output|result)|actual(?:ly)?|today|right now|"
     r"at the moment|as of now|i get|we get|you get|it gives|but got|got this|before(?: the fix)?|"
-    r"wrong(?:ly)?|incorrect(?:ly)?|broken|bug(?:gy)?)\b",
+    r"wrong(?:ly)?|incorrect(?:ly)?|broken|bug(?:gy)?|repro(?:duce[sd]?|duction)?)\b",
     re.I,
 )
 _STRONG_EXPECTED = re.compile(
@@ -39,7 +39,6 @@ _STRONG_EXPECTED = re.compile(
     r"(?:fix|change))?|ought to|instead it should|correct(?: output| result| behaviou?r)?)\b",
     re.I,
 )
-_WEAK_CURRENT = re.compile(r"\b(returns|gives|prints|raises|outputs|produces|shows)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n\s*[*-]\s+")
 
 _KEEP = re.compile(
@@ -49,10 +48,15 @@ _KEEP = re.compile(
     r"(?:must|should|keeps?|still))",
     re.I,
 )
+_NEGATED = re.compile(
+    r"\b(no need|not needed|needn't|don't|do not|does not|doesn't|not necessary|"
+    r"no (?:backwards?[- ]compat\w*|alias|shim|deprecation)|without (?:an? )?(?:alias|shim|"
+    r"deprecation)|never (?:exported|public))\b",
+    re.I,
+)
 _DEPRECATION = re.compile(r"\b(deprecat\w*|DeprecationWarning|FutureWarning)\b", re.I)
 _SAME_OBJECT = re.compile(
-    r"\b(?:very )?(?:same|identical)\s+(?:\w+\s+)?(?:object|function|class|thing)\b|"
-    r"\bsame object\b|`[\w.]+ is [\w.]+`",
+    r"\b(?:very same|same|identical)\s+(?:\w+\s+)?object\b|\bvery same\b|`[\w.]+ is [\w.]+`",
     re.I,
 )
 _POSITIONAL_TYPEERROR = re.compile(r"positional\w*.*\bTypeError\b|\bTypeError\b.*positional", re.I)
@@ -111,9 +115,9 @@ def _label(intro: str) -> str:
         for m in regex.finditer(intro):
             if last is None or m.start() >= last[0]:
                 last = (m.start(), label)
-    if last is not None:
-        return last[1]
-    return "wrong" if _WEAK_CURRENT.search(intro) else "unclear"
+    # "returns" / "raises" alone do not say the output is wrong ("what `nth` raises
+    # depends on the input type:" shows behaviour the issue keeps): left unchecked
+    return last[1] if last is not None else "unclear"
 
 
 def _raw_sessions(issue: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
@@ -222,12 +226,14 @@ class Statements:
         return [s for s in hits if any(w.search(s) for w in words) or generic.search(s)]
 
     def keeps_old(self, *names: str) -> bool:
-        """The old name (or import path) must keep working."""
-        return bool(self._about(_KEEP, names)) or bool(self.deprecation(*names))
+        """The old name (or import path) must keep working (a sentence that says there is
+        no need for that does not count)."""
+        keep = [s for s in self._about(_KEEP, names) if not _NEGATED.search(s)]
+        return bool(keep) or self.deprecation(*names)
 
     def deprecation(self, *names: str) -> bool:
         """Using the old name must warn (``DeprecationWarning``)."""
-        return bool(self._about(_DEPRECATION, names))
+        return any(not _NEGATED.search(s) for s in self._about(_DEPRECATION, names))
 
     def same_object(self) -> bool:
         return bool(self._about(_SAME_OBJECT))
@@ -290,6 +296,13 @@ _RETURN = re.compile(
     r"produce|yield)\s+`([^`\n]+)`",
     re.I,
 )
+_EXPECTING = re.compile(
+    r"\b(?:expect\w*|should|must|want\w*|instead|after the (?:fix|change))\b", re.I
+)
+_PLAIN_RAISE = re.compile(
+    r"^\s*(?:raises?|throws?)\s+(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception|Warning|Exit))\b`?", re.I
+)
+_PLAIN_RETURN = re.compile(r"^\s*(?:returns?|gives?|evaluates? to|produces?)\s+`([^`\n]+)`", re.I)
 _CALL_SPAN = re.compile(r"`((?:[A-Za-z_][\w.]*)\([^`\n]*\))`")
 
 
@@ -309,18 +322,23 @@ def stated_calls(issue: str) -> list[StatedCall]:
         calls = list(_CALL_SPAN.finditer(sentence))
         if not calls:
             continue
+        hits: list[tuple[int, str, str]] = []
         for regex, kind in ((_RAISE, "raises"), (_RETURN, "returns")):
-            for m in regex.finditer(sentence):
-                before = [c for c in calls if c.end() <= m.start()]
-                if not before:
-                    continue
-                call = before[-1].group(1)
-                value = m.group(1).strip()
-                if kind == "returns" and not _is_literal(value):
-                    continue
-                item = StatedCall(call, kind, value)
-                if item not in found:
-                    found.append(item)
+            hits += [(m.start(), kind, m.group(1)) for m in regex.finditer(sentence)]
+        for c in calls:  # "Expected: `f(x)` returns `v`": a plain verb right after the call
+            rest = sentence[c.end() :]
+            wanted = _EXPECTING.search(sentence[: c.start()])
+            for regex, kind in ((_PLAIN_RAISE, "raises"), (_PLAIN_RETURN, "returns")):
+                m = regex.match(rest)
+                if wanted and m:
+                    hits.append((c.end(), kind, m.group(1)))
+        for at, kind, value in sorted(hits):
+            before = [c for c in calls if c.end() <= at]
+            if not before or (kind == "returns" and not _is_literal(value.strip())):
+                continue
+            item = StatedCall(before[-1].group(1), kind, value.strip())
+            if item not in found:
+                found.append(item)
     return found
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.acceptance import acceptance_module, coverage_of, run_acceptance
-from agent.acceptance_issue import Statements, sessions
+from agent.acceptance_issue import Statements, sessions, stated_calls
 from agent.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.spec import Operation, Spec
@@ -82,6 +82,8 @@ def test_statements_found_by_meaning() -> None:
     assert not says.keeps_old("other_name")
     assert says.positional_type_error()
     assert not Statements.of("Rename `load` to `read` everywhere.").keeps_old("load")
+    no_alias = "Rename `load` to `read`. No need to keep `load` as a deprecated alias."
+    assert not Statements.of(no_alias).keeps_old("load")
 
 
 def test_coverage_missing_means_complete() -> None:
@@ -388,3 +390,17 @@ def test_rename_keeps_all_in_step_and_extracted_helper_exists(tmp_path: Path) ->
     assert was["test_postcondition_rename_get_user_in_all"] is False
     assert now["test_postcondition_rename_get_user_in_all"] is False  # __all__ left behind
     assert now["test_postcondition_helper__fmt"] is False
+
+
+def test_what_an_issue_keeps_is_not_called_wrong() -> None:
+    """Behaviour shown without saying it is wrong stays unchecked ("keep raising as today")."""
+    issue = (
+        "What `nth` raises depends on the input type:\n\n>>> nth(5, [1, 2])\n"
+        "IndexError: list index out of range\n\nWhen omitted, keep raising as today.\n"
+        "Repro of the other bug:\n\n>>> fold(add, [], 0)\nRecursionError: maximum recursion\n"
+    )
+    assert [e.label for s in sessions(issue) for e in s.examples] == ["unclear", "wrong"]
+    calls = stated_calls("Expected: `fold(add, [], 0)` returns `0`. Today `g(1)` returns `3`.")
+    assert [(c.call, c.kind, c.value) for c in calls] == [("fold(add, [], 0)", "returns", "0")]
+    assert not Statements.of("Same class of bug; it does the same thing.").same_object()
+    assert Statements.of("It must be the very same function object.").same_object()
