@@ -35,7 +35,10 @@ class _Builder(OpChecks, ContentChecks):
     """The operations' checks, then the issue's examples and import statements."""
 
     def examples(self) -> None:
-        for i, s in enumerate(sessions(self.issue), 1):
+        bug_report = bool(self.spec.operations) and all(
+            o.op == "edit" for o in self.spec.operations
+        )
+        for i, s in enumerate(sessions(self.issue, bug_report=bug_report), 1):
             self._session(i, s)
 
     def _session(self, i: int, s: Session) -> None:

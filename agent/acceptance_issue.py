@@ -108,16 +108,21 @@ class Session:
         return "\n".join(out) + "\n"
 
 
-def _label(intro: str) -> str:
-    """``expected`` / ``wrong`` / ``unclear`` from the prose before a session."""
+def _label(intro: str, bug_report: bool) -> str:
+    """``expected`` / ``wrong`` / ``unclear`` from the prose before a session.
+
+    "returns" / "raises" / "But:" alone say the output is wrong only in a bug report (a
+    plan of ``edit``s): a feature request may show behaviour it keeps ("what `nth`
+    raises depends on the input type:" … "keep raising as today").
+    """
     last: tuple[int, str] | None = None
     for regex, label in ((_STRONG_CURRENT, "wrong"), (_STRONG_EXPECTED, "expected")):
         for m in regex.finditer(intro):
             if last is None or m.start() >= last[0]:
                 last = (m.start(), label)
-    # "returns" / "raises" alone do not say the output is wrong ("what `nth` raises
-    # depends on the input type:" shows behaviour the issue keeps): left unchecked
-    return last[1] if last is not None else "unclear"
+    if last is not None:
+        return last[1]
+    return "wrong" if bug_report and _WEAK_CURRENT.search(intro) else "unclear"
 
 
 def _raw_sessions(issue: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
@@ -148,11 +153,11 @@ def _raw_sessions(issue: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     return found
 
 
-def sessions(issue: str) -> list[Session]:
+def sessions(issue: str, *, bug_report: bool = False) -> list[Session]:
     """The issue's ``>>>`` sessions, each output labelled expected / wrong / unclear."""
     out: list[Session] = []
     for intro, raw in _raw_sessions(issue):
-        label = _label(intro)
+        label = _label(intro, bug_report)
         examples: list[Example] = []
         for src, lines in raw:
             text = _dedent("\n".join(lines))
@@ -295,6 +300,9 @@ _RETURN = re.compile(
     rf"{_MODAL}\s+(?:instead\s+|still\s+|now\s+|rather\s+)?(?:return|give|be|evaluate to|"
     r"produce|yield)\s+`([^`\n]+)`",
     re.I,
+)
+_WEAK_CURRENT = re.compile(
+    r"\b(returns|gives|prints|raises|outputs|produces|shows|yields)\b|\bbut\W*$", re.I
 )
 _EXPECTING = re.compile(
     r"\b(?:expect\w*|should|must|want\w*|instead|after the (?:fix|change))\b", re.I

@@ -404,3 +404,11 @@ def test_what_an_issue_keeps_is_not_called_wrong() -> None:
     assert [(c.call, c.kind, c.value) for c in calls] == [("fold(add, [], 0)", "returns", "0")]
     assert not Statements.of("Same class of bug; it does the same thing.").same_object()
     assert Statements.of("It must be the very same function object.").same_object()
+
+
+def test_a_bug_reports_descriptive_intro_marks_the_output_wrong() -> None:
+    issue = (
+        "`tail(0, seq)` returns the whole sequence\n\n```python\n>>> tail(0, [1, 2])\n[1, 2]\n```\n"
+    )
+    assert [e.label for s in sessions(issue, bug_report=True) for e in s.examples] == ["wrong"]
+    assert [e.label for s in sessions(issue) for e in s.examples] == ["unclear"]
