@@ -14,7 +14,13 @@ from agent.commit import check_branch
 from agent.config import AppConfig
 from agent.ui import console, info
 
-EXAMPLE = 'example: autopatch fix "rename get_user to fetch_user" --repo path/to/project --apply'
+EXAMPLE = (
+    'example: autopatch fix "rename get_user to fetch_user" --repo path/to/project --apply\n\n'
+    "exit codes: 0 validated (the repo's tests, the acceptance checks from the issue and the\n"
+    "plan's coverage all pass); 1 failed (no patch set); 2 bad usage; 3 unverified (the\n"
+    "candidate patch set is written to .autopatches/ for inspection but nothing lands\n"
+    "unless --accept-unverified)"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="turn an issue into a validated patch set (optionally apply/commit it)",
         epilog=EXAMPLE,
         parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("issue", nargs="?", help="the issue text ('-' reads standard input)")
     p.add_argument("--issue-file", help="read the issue from this file")
@@ -33,6 +40,18 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     land.add_argument(
         "--commit", action="store_true", help="commit it on a new branch autopatch/<slug>"
+    )
+    p.add_argument(
+        "--accept-unverified",
+        action="store_true",
+        help="let --apply/--commit land a change whose acceptance checks failed or whose "
+        "plan does not cover the issue (exit code 3 still says it is unverified)",
+    )
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="do not ask before drafting (the plan is still stated); for scripts and CI",
     )
     p.add_argument("--branch", help="branch name for --commit")
     p.add_argument(
@@ -76,6 +95,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     from agent.commands import build_digest
+    from agent.confirm import Confirmer
     from agent.fix import FixOptions, LazyLLM
     from agent.fix_run import FixRun
     from cores.llm import create_llm
@@ -108,6 +128,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     options = FixOptions(
         apply=args.apply,
         commit=args.commit,
+        accept_unverified=args.accept_unverified,
         branch=args.branch,
         force=args.force,
         full_tests=args.full_tests,
@@ -147,6 +168,11 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         style=style,
         progress=lambda msg: info(f"… {msg}"),
         memory_config=config.memory,
+        confirm=Confirmer(
+            digest,
+            ask=not args.yes and args.issue != "-" and sys.stdin.isatty(),
+            say=info,
+        ),
     )
     try:
         result = run.run(issue, args.spec)
@@ -157,5 +183,6 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     elif result.patch is not None:
         shown = result.patch.diff.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         console().print(shown, markup=False, highlight=False)
-    info(("✔ " if result.ok else "✘ ") + result.message + f" ({result.seconds:.0f} s)")
-    return 0 if result.ok else 1
+    mark = {"validated": "✔ ", "unverified": "? "}.get(result.status, "✘ ")
+    info(mark + result.message + f" ({result.seconds:.0f} s)")
+    return result.exit_code

@@ -2,7 +2,8 @@
 
 Patch set: ``<repo>/.autopatches/<timestamp>-<slug>/`` with ``patch.diff`` (applies
 with ``git apply``), ``scripts/NN_<op>.py`` (standalone codemods), ``spec.yaml``,
-``plan.json``, ``validation.json`` and ``summary.md``. ``apply`` touches the working
+``plan.json``, ``validation.json``, ``summary.md`` and ``acceptance_test.py`` (the checks
+from the issue, runnable by the user). ``apply`` touches the working
 tree only after ``git apply --check``; ``commit`` puts the change on a new branch.
 Both refuse, changing nothing, when a touched file has uncommitted changes
 (unless forced). ``.autopatches/`` and ``.agent_data/`` are added to the repo's
@@ -124,8 +125,12 @@ class CommitBuilder:
         plan: Mapping[str, Any],
         validation: Mapping[str, Any],
         summary: str,
+        extra: Mapping[str, str] | None = None,
     ) -> PatchSet:
-        """Write the patch set folder (staged in a temp dir, then renamed into place)."""
+        """Write the patch set folder (staged in a temp dir, then renamed into place).
+
+        ``extra``: more files of the patch set by name (``acceptance_test.py``).
+        """
         root = self.repo / PATCH_DIR
         root.mkdir(exist_ok=True, mode=0o700)
         ensure_excluded(self.repo)
@@ -148,6 +153,8 @@ class CommitBuilder:
                 staging / "validation.json", (json.dumps(validation, indent=2) + "\n").encode()
             )
             _private(staging / "summary.md", summary.encode("utf-8", "surrogateescape"))
+            for fname, text in (extra or {}).items():
+                _private(staging / Path(fname).name, text.encode("utf-8", "surrogateescape"))
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

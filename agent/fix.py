@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ class FixOptions:
 
     Fields:
       apply / commit / branch / force: where the validated change lands (nothing by default).
+      accept_unverified: let ``apply`` / ``commit`` land an *unverified* change too (one whose
+        acceptance checks failed or whose plan does not cover the issue).
       full_tests: the project's whole pytest suite after the related tests: ``auto`` (a
         failure counts only if the test passes without the change; a suite slower than the
         sandbox limit is skipped), ``always`` (slow suites fail), ``never``.
@@ -49,6 +51,7 @@ class FixOptions:
 
     apply: bool = False
     commit: bool = False
+    accept_unverified: bool = False
     branch: str | None = None
     force: bool = False
     full_tests: str = "auto"
@@ -77,11 +80,18 @@ class PhaseOutcome:
         }
 
 
+VALIDATED, UNVERIFIED, FAILED, STOPPED = "validated", "unverified", "failed", "stopped"
+EXIT_CODES = {VALIDATED: 0, FAILED: 1, STOPPED: 1, UNVERIFIED: 3}
+
+
 @dataclass
 class FixResult:
+    """``ok`` only when validated: the repo's tests, the acceptance checks and coverage pass."""
+
     ok: bool
     run_id: str
     message: str
+    status: str = FAILED
     spec: Spec | None = None
     plan: Plan | None = None
     phases: list[PhaseOutcome] = field(default_factory=list)
@@ -89,16 +99,23 @@ class FixResult:
     patch: PatchSet | None = None
     landed: str = ""
     seconds: float = 0.0
+    verdict: dict[str, Any] = field(default_factory=dict)  # status, why, coverage, acceptance
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "status": self.status,
             "run_id": self.run_id,
             "message": self.message,
             "spec": self.spec.to_dict() if self.spec else None,
             "plan": self.plan.to_dict() if self.plan else None,
             "phases": [p.to_dict() for p in self.phases],
             "validation": self.validation,
+            "verdict": self.verdict,
             "patch_set": str(self.patch.path) if self.patch else None,
             "diff": self.patch.diff if self.patch else "",
             "landed": self.landed,
@@ -243,9 +260,19 @@ def past_plans(memory: Memory, limit: int = 200) -> list[tuple[str, str]]:
 
 
 def summary_markdown(
-    spec: Spec, plan: Plan, outcomes: list[PhaseOutcome], validation: dict[str, Any]
+    spec: Spec,
+    plan: Plan,
+    outcomes: list[PhaseOutcome],
+    validation: dict[str, Any],
+    verdict: Mapping[str, Any] | None = None,
 ) -> str:
-    lines = [f"# {spec.issue_id}", "", spec.description.strip()[:2000], "", "## Phases", ""]
+    """The patch set's ``summary.md``; ``verdict`` adds the outcome, coverage and acceptance."""
+    lines = [f"# {spec.issue_id}", ""]
+    if verdict:
+        lines += [f"**Outcome: {verdict['status']}** — {verdict['why']}", ""]
+    lines += [spec.description.strip()[:2000], "", "## Plan", ""]
+    lines += [f"- {o.plain()}" for o in spec.operations]
+    lines += ["", "## Phases", ""]
     for o in outcomes:
         lines.append(
             f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after {o.attempts} attempt(s)"
@@ -255,6 +282,29 @@ def summary_markdown(
         lines.append(
             f"- {'✔' if check.get('ok') else '✘'} {check.get('name')}: {str(check.get('message'))[:200]}"
         )
+    if verdict:
+        coverage = verdict["coverage"]
+        lines += ["", "## Coverage", ""]
+        lines.append(f"- {'✔' if coverage['complete'] else '✘'} {coverage['message']}")
+        lines += [f"- context: `{k}`: {v}" for k, v in coverage.get("context", {}).items()]
+        lines += ["", "## Acceptance checks (acceptance_test.py)", ""]
+        report = verdict["acceptance"]
+        if report.get("error"):
+            lines.append(f"- ✘ could not run: {report['error'][:300]}")
+        for r in report.get("results", []):
+            mark = "✔ pass" if r["ok"] else "✘ FAIL"
+            if not r.get("applies", True):
+                mark = "– n/a (fails without the change too, or cannot run)"
+            before = {True: "passes", False: "fails", None: "not run"}[r.get("before")]
+            note = (
+                f" — {r['message'].splitlines()[-1][:200]}" if not r["ok"] and r["message"] else ""
+            )
+            lines.append(
+                f"- {mark} `{r['name']}` [{r['kind']}]: {r['doc']} "
+                f"(without the change: {before}){note}"
+            )
+        if not report.get("results") and not report.get("error"):
+            lines.append("- (none: the issue and the plan state nothing checkable)")
     return "\n".join(lines) + "\n"
 
 

@@ -12,11 +12,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agent.acceptance import FILENAME as ACCEPTANCE_FILE
+from agent.acceptance import acceptance_module
+from agent.acceptance_issue import with_stated_aliases
 from agent.codemods.run import decode_source
 from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix import (
+    FAILED,
+    STOPPED,
+    VALIDATED,
     FixOptions,
     FixResult,
     LazyLLM,
@@ -26,7 +32,14 @@ from agent.fix import (
     new_run_id,
     summary_markdown,
 )
-from agent.full_suite import failing_on, full_suite_check
+from agent.fix_verdict import AcceptanceRun
+from agent.full_suite import (
+    doctest_check,
+    doctest_targets,
+    failing_on,
+    full_suite_check,
+    run_doctests,
+)
 from agent.rundir import RepoLock, RunDir
 from agent.sandbox import Sandbox, SandboxError, Scratch
 from agent.validate import Validation, Validator
@@ -38,6 +51,7 @@ from planner.spec import Spec
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+Confirm = Callable[[Spec], "Spec | None"]
 
 
 class FixRun:
@@ -60,7 +74,10 @@ class FixRun:
         style: Any = None,
         progress: Progress = log.info,
         memory_config: MemoryConfig | None = None,
+        confirm: Confirm | None = None,
     ) -> None:
+        """``confirm(spec)`` sees the understood plan before drafting: it returns the spec
+        to run (the same one, or one the user edited) or ``None`` to stop."""
         self.repo = repo
         self.data_dir = data_dir
         self.work: Path | None = None  # this run's folder under the data dir, while it runs
@@ -76,6 +93,8 @@ class FixRun:
         # Related test files that fail on the original tree are not the change's fault.
         self._baseline: dict[str, bool] = {}
         self._broken_before: set[str] = set()
+        self.confirm = confirm
+        self._acceptance: AcceptanceRun | None = None
 
     # -- memory --------------------------------------------------------------------------
     def _remember_draft(
@@ -320,8 +339,22 @@ class FixRun:
                 self.run_id,
                 self.repo,
             )
+            spec = result.spec = with_stated_aliases(spec)
+            if self.confirm is not None:
+                chosen = self.confirm(spec)
+                if chosen is None:
+                    result.message = "stopped before drafting; nothing was changed"
+                    result.status = STOPPED
+                    return result
+                spec = result.spec = chosen
             plan = PhasePlanner(self.digest).plan(spec)
-            result.spec, result.plan = spec, plan
+            result.plan = plan
+            self._acceptance = AcceptanceRun(
+                acceptance_module(spec.description, spec, list(self.digest.definitions())),
+                self.repo,
+                self.python,
+                self.sandbox,
+            )
             self._execute(spec, plan, result)
         except Exception as exc:  # recorded below, then reported by the CLI
             result.message = result.message or str(exc) or type(exc).__name__
@@ -335,6 +368,9 @@ class FixRun:
                         "issue": (issue or "")[:4000],
                         "spec": result.spec.to_dict() if result.spec else None,
                         "reason": result.message,
+                        "outcome": result.status,
+                        "patch_set": str(result.patch.path) if result.patch else None,
+                        "verdict": result.verdict,
                         "phases": [p.to_dict() for p in result.phases],
                     }
                 )
@@ -407,8 +443,8 @@ class FixRun:
                 changed = scratch.changed_paths()
                 validation = self._final_validation(scratch, plan, changed, scope)
             result.validation = validation.to_dict()
-            if not validation.ok:
-                failure = validation.failure
+            failure = validation.failure
+            if failure is not None and failure.name != "acceptance":
                 result.message = f"validation failed at {failure.name if failure else '?'}: " + (
                     failure.message[:1500] if failure else ""
                 )
@@ -437,10 +473,33 @@ class FixRun:
             self.options.full_tests,
             self._failing_pristine,
         )
-        if check is None:
-            return validation
-        self.progress(f"full test suite: {check.message.splitlines()[0]}")
-        return Validation.of([*validation.checks, check])
+        checks = list(validation.checks)
+        doctests = doctest_check(
+            self.sandbox,
+            scratch.root,
+            self.python,
+            doctest_targets(scratch.root, changed),
+            self._doctests_pristine,
+        )
+        for extra in (check, doctests):
+            if extra is None:
+                continue
+            self.progress(f"{extra.name}: {extra.message.splitlines()[0]}")
+            checks.append(extra)
+            if not extra.ok:
+                return Validation.of(checks)
+        assert self._acceptance is not None
+        count = len(self._acceptance.module.checks)
+        self.progress(f"acceptance checks from the issue: {count}")
+        return Validation.of([*checks, self._acceptance.check(scratch.root)])
+
+    def _doctests_pristine(self, targets: list[str]) -> set[str]:
+        with Scratch(self.repo) as pristine:
+            there = [t for t in targets if (pristine.root / t).is_file()]
+            failing = (
+                run_doctests(self.sandbox, pristine.root, self.python, there) if there else None
+            )
+        return failing or set()
 
     def _failing_pristine(self, ids: list[str]) -> set[str]:
         """Which of these test ids fail on the untouched repository."""
@@ -512,6 +571,10 @@ class FixRun:
         changed = sorted(scratch.changed_paths())
         diff = scratch.diff(changed)
         scripts = {d.script_name: d.script for d in drafts.values()}
+        assert self._acceptance is not None
+        verdict = self._acceptance.verdict(spec, validation)
+        result.verdict = verdict.to_dict()
+        result.status = verdict.status
         patch = CommitBuilder(self.repo).build(
             slug=spec.issue_id,
             diff=diff,
@@ -519,20 +582,39 @@ class FixRun:
             scripts=scripts,
             spec_yaml=spec.to_yaml(),
             plan=plan.to_dict(),
-            validation=validation.to_dict(),
-            summary=summary_markdown(spec, plan, result.phases, validation.to_dict()),
+            validation={
+                **validation.to_dict(),
+                "ok": verdict.validated,
+                "outcome": verdict.status,
+                "why": verdict.why,
+            },
+            summary=summary_markdown(
+                spec, plan, result.phases, validation.to_dict(), verdict.to_dict()
+            ),
+            extra=self._acceptance.files(ACCEPTANCE_FILE),
         )
         result.patch = patch
         script_hash = hashlib.sha256(
             "".join(scripts[k] for k in sorted(scripts)).encode()
         ).hexdigest()
         uses_llm = any(d.calls for d in drafts.values())
+        if not verdict.validated:
+            result.message = f"unverified: {verdict.why}. Candidate patch set {patch.path}"
+            if not self.options.accept_unverified:
+                if self.options.apply or self.options.commit:
+                    result.message += " (not landed; --accept-unverified lands it)"
+                return
         try:
             result.landed = land(self.repo, patch, spec, plan, self.options)
         except CommitError as exc:
             result.message = (
-                f"validated patch set written to {patch.path}, but it did not land: {exc}"
+                f"{result.status} patch set written to {patch.path}, but it did not land: {exc}"
             )
+            if result.status == VALIDATED:
+                result.status = FAILED
+            return
+        if not verdict.validated:
+            result.message += f"; {result.landed} (--accept-unverified)" if result.landed else ""
             return
         result.ok = True
         result.message = f"validated patch set {patch.path}" + (

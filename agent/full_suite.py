@@ -10,12 +10,12 @@ the sandbox's time limit is skipped with a note (``auto``) or fails (``always``)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from agent.sandbox import RunResult, Sandbox
 from agent.validate import Check
-from agent.validate_tools import python_path
+from agent.validate_tools import importable, python_path
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 MODES = ("auto", "always", "never")
@@ -97,3 +97,59 @@ def failing_on(sandbox: Sandbox, root: Path, python: str, ids: list[str]) -> set
     if result.timed_out:
         return set()
     return failing_ids(result.stdout_tail) if result.rc not in (0, 5) else set()
+
+
+def doctest_targets(root: Path, changed: Collection[str]) -> list[str]:
+    """Changed modules whose docstrings hold ``>>>`` examples (the doctests a change can break)."""
+    out = []
+    for rel in sorted(changed):
+        path = root / rel
+        if (
+            rel.endswith(".py")
+            and importable(rel)
+            and path.is_file()
+            and ">>>" in path.read_text(encoding="utf-8", errors="replace")
+        ):
+            out.append(rel)
+    return out
+
+
+def run_doctests(sandbox: Sandbox, root: Path, python: str, targets: list[str]) -> set[str] | None:
+    """Failing doctest ids of ``targets`` on the tree at ``root`` (None: timed out)."""
+    cmd = [python, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "--doctest-modules"]
+    result = _run(sandbox, [*cmd, *targets], root)
+    if result.timed_out:
+        return None
+    if result.rc in (0, 5):
+        return set()
+    return failing_ids(result.stdout_tail) or {"(pytest failed: see the output)"}
+
+
+def doctest_check(
+    sandbox: Sandbox,
+    root: Path,
+    python: str,
+    targets: list[str],
+    pristine: Callable[[list[str]], set[str]],
+) -> Check | None:
+    """The ``doctests`` check: the docstring examples of the changed modules still pass.
+
+    Runs whatever the project's own test command does, so a project that never runs its
+    doctests still finds out that a change broke them; ``pristine(targets)`` gives the ids
+    that fail without the change (not the change's fault).
+    """
+    if not targets:
+        return None
+    failing = run_doctests(sandbox, root, python, targets)
+    if failing is None:
+        return Check("doctests", True, "the doctests did not finish in time; skipped")
+    new = sorted(failing - pristine(targets)) if failing else []
+    if not new:
+        return Check("doctests", True, f"the doctests of {len(targets)} changed module(s) pass")
+    return Check(
+        "doctests",
+        False,
+        f"{len(new)} docstring example(s) fail because of the change: {', '.join(new[:6])}. "
+        "Update the examples in the docstrings (e.g. a renamed function's `>>>` lines).",
+        {"new_failures": new},
+    )

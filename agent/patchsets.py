@@ -29,7 +29,8 @@ class PatchSetInfo:
       name: the folder name, ``<timestamp>-<slug>`` (the patch id).
       time: when it was written, ``YYYY-MM-DD HH:MM:SS`` (local time).
       files: the files the diff touches.
-      validation: ``passed``, ``failed at <check>`` or ``unknown`` (from validation.json).
+      validation: ``passed``, ``unverified: <why>``, ``failed at <check>`` or ``unknown``
+        (from validation.json).
       state: in the current checkout: ``committed`` (in HEAD), ``applied`` (in the
         working tree only), ``not applied``, ``conflicts`` (applies neither way) or
         ``unknown`` (no git repository, or an empty diff).
@@ -106,6 +107,8 @@ def validation_status(validation: dict[str, Any] | None) -> str:
         return "unknown"
     if validation.get("ok"):
         return "passed"
+    if validation.get("outcome") == "unverified":
+        return f"unverified: {str(validation.get('why', ''))[:80]}"
     failed = next((c for c in validation.get("checks", []) if not c.get("ok")), None)
     return f"failed at {failed.get('name')}" if failed else "failed"
 

@@ -391,6 +391,8 @@ def in_scope(path: str, scope: Collection[str]) -> bool:
     """``path`` is a scope entry, lies under a folder entry (``pkg/``), or matches a glob."""
     from fnmatch import fnmatchcase
 
+    if path.endswith(".pyi") and in_scope(path[:-1], scope):
+        return True  # the stub beside a module in scope changes with it
     return any(
         path == entry
         or (entry.endswith("/") and path.startswith(entry))

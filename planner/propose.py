@@ -378,30 +378,11 @@ class Proposer:
 
 
 def describe(op: Operation) -> str:
-    """An operation in plain words (for the judge and for the user)."""
-    p, t = op.params, f"`{op.target}`"
-    words = {
-        "rename": lambda: f"rename {t} to `{p.get('new_name')}`",
-        "rename_parameter": lambda: (
-            f"rename the parameter `{p.get('old')}` of {t} to `{p.get('new')}`"
-        ),
-        "add_parameter": lambda: f"add a new parameter `{p.get('name')}` to {t}",
-        "remove_parameter": lambda: f"remove the parameter `{p.get('name')}` from {t}",
-        "make_keyword_only": lambda: f"make parameters of {t} keyword-only",
-        "replace_calls": lambda: f"replace the calls of {t} with `{p.get('new')}`",
-        "change_import": lambda: f"import {t} from `{p.get('new_module')}` instead",
-        "add_decorator": lambda: f"put the decorator `@{p.get('decorator')}` on {t}",
-        "remove_decorator": lambda: f"remove the decorator `@{p.get('decorator')}` from {t}",
-        "add_annotations": lambda: f"add type hints to {t}",
-        "add_docstring": lambda: f"write a docstring for {t}",
-        "move_symbol": lambda: f"move {t} into the module `{p.get('to_module')}`",
-        "extract_constant": lambda: f"introduce a constant `{p.get('name')}` in {t} for a literal",
-        "extract_helper": lambda: f"pull duplicated code of {t} into a shared helper",
-        "add_function": lambda: f"add a new function `{p.get('name')}` to the module {t}",
-        "add_method": lambda: f"add a new method `{p.get('name')}` to the class {t}",
-        "modernize": lambda: (
-            f"rewrite {t} to use {IDIOM_WORDS.get(str(p.get('idiom')), p.get('idiom'))}"
-        ),
-        "edit": lambda: f"change the code of {t} (fix its behaviour)",
-    }
-    return words[op.op]() if op.op in words else op.summary()
+    """An operation in plain words for the judge: ``Operation.plain`` (what ``fix`` tells the
+    user), except that an ``edit`` does not quote the issue back and an idiom is spelled out."""
+    if op.op == "edit":
+        return f"change the code of `{op.target}` (fix its behaviour)"
+    if op.op == "modernize":
+        idiom = str(op.params.get("idiom"))
+        return f"rewrite `{op.target}` to use {IDIOM_WORDS.get(idiom, idiom)}"
+    return op.plain()

@@ -38,6 +38,7 @@ OPS: dict[str, OpInfo] = {
         "(definition, call sites, imports, __all__, tests)",
         "the symbol as it is named today",
         ("new_name",),
+        ("keep_alias",),  # "deprecated" (warns) or "alias": the old name keeps working
         examples=("rename get_user to fetch_user",),
     ),
     "rename_parameter": OpInfo(
@@ -183,6 +184,74 @@ class Operation:
             f"{k}={v}" for k, v in self.params.items() if k not in ("instruction", "behaviour")
         )
         return f"{self.op} {self.target}" + (f" ({extra})" if extra else "")
+
+    def plain(self) -> str:
+        """The operation in plain words, as ``fix`` states the understood plan."""
+        return plain_words(self)
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        items = [f"`{v}`" for v in value]
+        return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+    return f"`{value}`"
+
+
+def plain_words(op: Operation) -> str:
+    """One sentence saying what ``op`` will do (unknown params are listed at the end)."""
+    p, t = op.params, f"`{op.target}`"
+    texts: dict[str, Any] = {
+        "rename": lambda: (
+            f"rename {t} to {_code(p.get('new_name'))} everywhere "
+            "(definition, callers, imports, `__all__`, stubs, docstring examples)"
+            + {
+                "deprecated": ", keeping the old name as a deprecated alias that warns",
+                "alias": ", keeping the old name as an alias",
+            }.get(str(p.get("keep_alias")), "")
+        ),
+        "rename_parameter": lambda: (
+            f"rename the parameter {_code(p.get('old'))} of {t} to "
+            f"{_code(p.get('new'))}, and every caller passing it by keyword"
+        ),
+        "add_parameter": lambda: (
+            f"add a{' keyword-only' if p.get('keyword_only') else ''} "
+            f"parameter {_code(p.get('name'))}"
+            + (f" (default {_code(p['default'])})" if p.get("default") is not None else "")
+            + f" to {t}"
+        ),
+        "remove_parameter": lambda: (
+            f"remove the parameter {_code(p.get('name'))} from {t} and from its callers"
+        ),
+        "make_keyword_only": lambda: (
+            f"make every parameter after {_code(p['after'])} of {t} keyword-only"
+            if p.get("after")
+            else f"make {_code(p.get('names') or [])} of {t} keyword-only"
+        ),
+        "replace_calls": lambda: f"replace every call of {t} with {_code(p.get('new'))}",
+        "change_import": lambda: f"import {t} from {_code(p.get('new_module'))} everywhere",
+        "add_decorator": lambda: f"decorate {t} with `@{str(p.get('decorator', '')).lstrip('@')}`",
+        "remove_decorator": lambda: f"remove `@{str(p.get('decorator', '')).lstrip('@')}` from {t}",
+        "add_annotations": lambda: f"add type annotations to {t}",
+        "add_docstring": lambda: f"{'replace' if p.get('replace') else 'add'} the docstring of {t}",
+        "move_symbol": lambda: (
+            f"move {t} to {_code(p.get('to_module'))}"
+            + ("" if p.get("reexport") is False else ", re-exporting it from where it was")
+        ),
+        "extract_constant": lambda: f"extract the constant {_code(p.get('name'))} in {t}",
+        "extract_helper": lambda: (
+            f"extract the shared logic of {t} into a helper"
+            + (f" {_code(p['name'])}" if p.get("name") else "")
+        ),
+        "add_function": lambda: f"add a function {_code(p.get('name'))} to {t}",
+        "add_method": lambda: f"add a method {_code(p.get('name'))} to {t}",
+        "modernize": lambda: f"modernize {t}: {p.get('idiom')}",
+        "edit": lambda: (
+            f"rewrite {t}"
+            + (f": {str(p['instruction'])[:160]}" if p.get("instruction") else " as the issue asks")
+        ),
+    }
+    make = texts.get(op.op)
+    return make() if make is not None else op.summary()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import BuiltinScope, FunctionScope, GlobalScope, MetadataWrapper
 
 from agent.codemods import rename_calls  # noqa: F401  (registers change_import, replace_calls)
-from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
+from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.rename_alias import keep_reexports, with_alias
 from agent.codemods.rename_common import (
     SymbolCommand,
     SymbolPlan,
@@ -127,7 +128,19 @@ def rename(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> Result:
     words = {*plan.words, str(new)}  # statements naming ``new`` too: shadowing is checked
     command = RenameCommand(CodemodContext(), new=str(new), plan=plan, words=words)
     outcome = run_on(index, paths, command)
-    return outcome_result(outcome, f"rename {target.qualname} → {new}", notes)
+    result = outcome_result(outcome, f"rename {target.qualname} → {new}", notes)
+    keep = op.params.get("keep_alias")
+    if keep and isinstance(result, Applied) and target.path in result.changes:
+        text, problem = with_alias(result.changes[target.path], target, str(new), str(keep))
+        if text is None:
+            return Failed(problem)
+        changes = {**result.changes, target.path: text}
+        reexporters = {
+            p: m for m in plan.alias_modules if (p := files.path_of(m)) and m != target.module
+        }
+        changes = keep_reexports(changes, reexporters, target, str(new), str(keep))
+        return Applied(changes, (*result.notes, f"{target.name} kept as {keep} alias"))
+    return result
 
 
 DOC_PREFIX = r"(?<![\w.])"

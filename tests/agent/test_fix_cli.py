@@ -50,6 +50,7 @@ def fix(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=900,
         cwd=repo,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -111,8 +112,11 @@ def test_patch_set_script_is_standalone(shop: Path, tmp_path: Path) -> None:
 
 def test_scripted_model_docstrings_and_commit(shop: Path) -> None:
     replies = json.dumps(
-        [json.dumps({"docstring": "Add an item."}), json.dumps({"docstring": "The total."})]
-    )
+        [
+            json.dumps({"docstring": "Add quantity of item name at price."}),
+            json.dumps({"docstring": "The total with tax."}),
+        ]
+    )  # the issue asks for the arguments: the acceptance checks want each one named
     out = fix(
         shop,
         "--issue-file",
@@ -128,7 +132,7 @@ def test_scripted_model_docstrings_and_commit(shop: Path) -> None:
         ["git", "-C", str(shop), "log", "--format=%s", "-1"], capture_output=True, text=True
     )
     assert log.stdout.startswith("autopatch: Document the cart methods")
-    assert '"""Add an item."""' in (shop / "shop" / "cart.py").read_text()
+    assert '"""Add quantity of item name at price."""' in (shop / "shop" / "cart.py").read_text()
 
 
 def test_failing_validation_never_touches_the_repo(shop: Path) -> None:

@@ -1,0 +1,112 @@
+"""The honest outcome of ``fix``: validated only when everything that can be checked passed.
+
+``validated``   the repository's checks and tests pass, every acceptance check from the
+                issue passes, and the plan covers every symbol the issue asks to change;
+``unverified``  the change passed the repository's checks but an acceptance check failed
+                (or could not run) or the plan's coverage is incomplete: the candidate patch
+                set is written for inspection and lands only with ``--accept-unverified``;
+``failed``      no candidate change passed the repository's checks (no patch set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.acceptance import (
+    AcceptanceModule,
+    AcceptanceReport,
+    Coverage,
+    coverage_of,
+    run_acceptance,
+)
+from agent.fix import UNVERIFIED, VALIDATED
+from agent.sandbox import Sandbox, Scratch
+from agent.validate import Check, Validation
+from planner.spec import Spec
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # validated | unverified
+    why: str
+    coverage: Coverage
+    acceptance: AcceptanceReport
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def validated(self) -> bool:
+        return self.status == VALIDATED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "status": self.status,
+            "why": self.why,
+            "coverage": {
+                "complete": self.coverage.complete,
+                "uncovered": list(self.coverage.uncovered),
+                "context": dict(self.coverage.context),
+                "message": self.coverage.message(),
+            },
+            "acceptance": self.acceptance.to_dict(),
+        }
+
+
+def verdict_of(tests_ok: bool, coverage: Coverage, acceptance: AcceptanceReport) -> Verdict:
+    """``validated`` when the tests, the acceptance checks and the coverage all pass."""
+    reasons = []
+    if not tests_ok:
+        reasons.append("the repository's checks did not pass")
+    if acceptance.error:
+        reasons.append("the acceptance checks could not run")
+    elif acceptance.failed:
+        names = ", ".join(r.name for r in acceptance.failed[:4])
+        reasons.append(f"{len(acceptance.failed)} acceptance check(s) failed ({names})")
+    if not coverage.complete:
+        reasons.append(coverage.message())
+    if reasons:
+        return Verdict(UNVERIFIED, "; ".join(reasons), coverage, acceptance)
+    n = len([r for r in acceptance.results if r.applies])
+    why = f"the repository's tests pass, {n} acceptance check(s) pass, the plan covers the issue"
+    return Verdict(VALIDATED, why, coverage, acceptance)
+
+
+class AcceptanceRun:
+    """The acceptance checks of one ``fix`` run: on each candidate tree, and once before."""
+
+    def __init__(self, module: AcceptanceModule, repo: Path, python: str, sandbox: Sandbox) -> None:
+        self.module = module
+        self.repo, self.python, self.sandbox = repo, python, sandbox
+        self.report = AcceptanceReport(())
+        self._before: AcceptanceReport | None = None
+
+    def check(self, root: Path) -> Check:
+        """The ``acceptance`` check on the tree at ``root`` (invariants judged vs. before)."""
+        report = run_acceptance(self.module, root, self.python, self.sandbox)
+        if not report.ok:
+            report = report.with_before(self.before())
+        self.report = report
+        failed = [r.name for r in report.failed]
+        return Check(
+            "acceptance", report.ok, report.message(), {"failed": failed} if failed else {}
+        )
+
+    def before(self) -> AcceptanceReport:
+        """The checks on the untouched repository (run once)."""
+        if self._before is None:
+            with Scratch(self.repo) as pristine:
+                self._before = run_acceptance(self.module, pristine.root, self.python, self.sandbox)
+        return self._before
+
+    def verdict(self, spec: Spec, validation: Validation) -> Verdict:
+        """The outcome of the last tree checked."""
+        tests_ok = all(c.ok for c in validation.checks if c.name != "acceptance")
+        return verdict_of(tests_ok, coverage_of(spec), self.report.with_before(self.before()))
+
+    def files(self, name: str) -> dict[str, str]:
+        """The patch set's copy of the checks (none when there are none)."""
+        return {name: self.module.text} if self.module.checks else {}
