@@ -132,7 +132,7 @@ def test_validated_rename_keeps_stub_and_doctests_in_step(repo: Path) -> None:
         text=True,
     )
     assert tests.returncode == 0, tests.stdout  # doctests included (addopts)
-    patch_set = next((repo / ".autopatches").iterdir())
+    patch_set = next(p for p in (repo / ".autopatches").iterdir() if not p.name.startswith("."))
     assert "**Outcome: validated**" in (patch_set / "summary.md").read_text()
     assert memory(repo, "success_memory.jsonl")
 
@@ -200,7 +200,10 @@ def test_incomplete_coverage_is_unverified(repo: Path, tmp_path: Path) -> None:
     assert out.returncode == 3, out.stderr
     assert "the plan does not cover: pkg.core.helper" in out.stderr
     assert snapshot(repo) == before
-    summary = next((repo / ".autopatches").iterdir()) / "summary.md"
+    summary = (
+        next(p for p in (repo / ".autopatches").iterdir() if not p.name.startswith("."))
+        / "summary.md"
+    )
     assert "- ✘ the plan does not cover: pkg.core.helper" in summary.read_text()
 
 

@@ -112,7 +112,10 @@ def test_show_of_an_unknown_patch_set_is_a_clear_error(ran: dict[str, Any]) -> N
 def test_state_follows_git_applied_then_committed(ran: dict[str, Any], tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(ran["repo"], repo)
-    diff = next((repo / ".autopatches").iterdir()) / "patch.diff"
+    diff = (
+        next(p for p in (repo / ".autopatches").iterdir() if not p.name.startswith("."))
+        / "patch.diff"
+    )
     git(repo, "apply", str(diff))
     assert as_json(autopatch(repo, ran["data"], "list", "--json"))[0]["state"] == "applied"
     git(repo, "commit", "-q", "-am", "apply")
