@@ -189,6 +189,8 @@ def normalize_issue(
             memory.record_attempt(
                 {
                     "run_id": run_id,
+                    "attempt_id": f"{run_id}:spec:judge",
+                    "parent_attempt": None,
                     "phase": "spec",
                     "role": "judge",
                     "model_id": run.candidate.meta.get("model_id"),

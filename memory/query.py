@@ -75,7 +75,9 @@ def _summary(
         spec.get("issue_id") if isinstance(spec, Mapping) else None
     )
     model = (success or {}).get("model_id") or next(
-        (a["model_id"] for a in attempts if a.get("model_id")), None
+        # the judge only reads the issue; the run's model is the one that wrote something
+        (a["model_id"] for a in attempts if a.get("model_id") and a.get("role") != "judge"),
+        None,
     )
     first = attempts[0].get("timestamp_utc") if attempts else None
     rating = feedback.get("rating") if feedback else None

@@ -82,7 +82,11 @@ def shop_with_memory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo repo after two successful scripted runs (an edit and two docstrings)."""
     repo = _shop(tmp_path_factory.mktemp("learn"))
     _edit_run(repo)
-    docs = [json.dumps({"docstring": "Add an item."}), json.dumps({"docstring": "The total."})]
+    # the issue asks for the arguments: the docstrings name them (the acceptance check holds it)
+    docs = [
+        json.dumps({"docstring": "Add quantity of item name at price."}),
+        json.dumps({"docstring": "The total with tax."}),
+    ]
     _fix(repo, docs, "--issue-file", str(repo / "ISSUE.md"))
     return repo
 

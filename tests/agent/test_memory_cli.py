@@ -161,7 +161,8 @@ def test_memory_show_gives_the_run_with_its_attempts(ran: dict[str, Any]) -> Non
     assert detail["run"]["outcome"] == "success" and detail["failure"] is None
     assert detail["success"]["patch_set"] == ran["patch"]
     chain = [(a["attempt_id"], a["parent_attempt"]) for a in detail["attempts"]]
-    assert chain == [(f"{ran['run_id']}:01_rename:1", None)]
+    # the judge's verdict on the plan, then the phase's codemod run
+    assert chain == [(f"{ran['run_id']}:spec:judge", None), (f"{ran['run_id']}:01_rename:1", None)]
     text = autopatch(ran["repo"], ran["data"], "memory", "show", ran["run_id"])
     assert text.returncode == 0 and "01_rename:1" in text.stdout and "+def hello" in text.stdout
     out = autopatch(ran["repo"], ran["data"], "memory", "show", "nope")

@@ -130,8 +130,14 @@ def test_bad_input_is_a_clear_error(
 
 @pytest.mark.slow
 def test_plan_with_the_real_default_model(repo: Path, tmp_path: Path) -> None:
-    out = plan(repo, tmp_path, "get_user: rename the `verbose` flag to `debug`.", "--json")
+    issue = "get_user: rename the `verbose` flag to `debug`."
+    out = plan(repo, tmp_path, issue, "--json", "--backends", "rules,llm,judge")
     assert out.returncode == 0, out.stderr
     spec = json.loads(out.stdout)["spec"]
     assert spec["operations"][0]["op"] == "rename_parameter"
     assert {c["backend"] for c in spec["provenance"]["candidates"]} == {"rules", "llm"}
+    assert spec["provenance"]["judge"]["grounding"]["symbols"]  # the judge ran on the grounding
+    explained = plan(repo, tmp_path, issue, "--explain")  # default: rules + the judge
+    assert explained.returncode == 0, explained.stderr
+    assert "grounding (what the issue's code mentions stand for):" in explained.stdout
+    assert "coverage: complete" in explained.stdout
