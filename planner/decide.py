@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 KIND_THRESHOLD = 0.2  # P(kind) from which a kind of change is taken (one lettered choice)
 TARGET_THRESHOLD = 0.5  # P(yes) below which a further target of a chosen kind is never taken
-SURE = 0.85  # a named symbol the judge is this sure about but the plan leaves out: incomplete
+SURE = 0.75  # P(the issue asks to change it) of a named, uncovered symbol: the plan is incomplete
 TARGET_MARGIN = 0.1  # a further target must be about as likely as the best one
 MAX_KINDS = 3
 SECOND_KIND = 0.4  # P(kind) a change besides the main one needs in the "what else" choice
@@ -281,40 +281,59 @@ class GroundedPlanner:
         judge: Judge,
         target_p: dict[tuple[str, str, str], float],
     ) -> Coverage:
+        """Each strongly named symbol: covered by an operation (on it, or on the module or
+        class it lives in), or context with the reason, or uncovered — the judge, asked
+        contrastively, is sure the issue wants it changed and nothing changes it."""
         targets = {p.operation.target for p in chosen}
         covered, uncovered, context = [], [], {}
         asked: dict[str, float] = defaultdict(float)
         for (_, target, _), p in target_p.items():
             asked[target] = max(asked[target], p)
         for g in grounding.symbols:
+            q = g.qualname
             if g.strength < 2:
                 continue
-            if g.qualname in targets or any(t.startswith(g.qualname + ".") for t in targets):
-                covered.append(g.qualname)
-            elif g.in_tests:
-                context[g.qualname] = "test code"
-            elif g.kind == "module":
-                context[g.qualname] = "a module named as the place of a change"
-            elif "traceback frame" in g.evidence and "backticks" not in g.evidence:
-                context[g.qualname] = "an outer traceback frame"
-            elif g.qualname in asked and asked[g.qualname] >= SURE:
-                uncovered.append(g.qualname)  # the judge said yes but another option won
-            elif g.qualname in asked:
-                context[g.qualname] = (
-                    f"the judge found no change asked for it (p={asked[g.qualname]:.2f})"
-                )
-            elif (
-                any(t.startswith(g.qualname.rsplit(".", 1)[0] + ".") for t in targets)
-                and g.kind == "class"
-            ):
-                context[g.qualname] = "the class of a changed member"
+            if q in targets or any(q.startswith(t + ".") for t in targets):
+                covered.append(q)
+                continue
+            reason = self._context_reason(g, targets)
+            if reason is not None:
+                context[q] = reason
+                continue
+            why = judge.choose_both_ways(
+                f"The issue names `{q}`. Why?",
+                [
+                    f"the issue asks to change `{q}` itself",
+                    f"`{q}` is context: an example, a comparison, a caller, or where another "
+                    "change shows",
+                ],
+            )
+            if why[0] >= SURE:
+                uncovered.append(q)
             else:
-                p_yes = judge.ask(f"Does the issue ask to change `{g.qualname}` itself?")
-                if p_yes >= SURE:
-                    uncovered.append(g.qualname)
-                else:
-                    context[g.qualname] = f"mentioned as context (p={p_yes:.2f})"
+                seen = f", P(target)={asked[q]:.2f}" if q in asked else ""
+                context[q] = f"context by the judge (P(change it)={why[0]:.2f}{seen})"
         return Coverage(not uncovered, tuple(covered), tuple(uncovered), context)
+
+    def _context_reason(self, g: Any, targets: set[str]) -> str | None:
+        """Why a named symbol is context without asking the model, if it evidently is."""
+        q = g.qualname
+        if any(t.startswith(q + ".") for t in targets):
+            return "contains a changed symbol"
+        if g.in_tests:
+            return "test code"
+        if g.kind == "module":
+            return "a module named as the place of a change"
+        if "traceback frame" in g.evidence and "backticks" not in g.evidence:
+            return "an outer traceback frame"
+        refs = getattr(self.symbols, "references_to", None)
+        if refs is None:
+            return None
+        for t in targets:
+            scopes = {r.scope for r in refs(t)}
+            if q in scopes or any(s.startswith(q + ".") for s in scopes):
+                return f"uses `{t}` (its uses change with it)"
+        return None
 
 
 _LIST_GAP = re.compile(r"^[\s`()]*(?:,|\band\b|\bor\b|/|&)[\s,`()]*(?:(?:and|or)\s+)?[\s`]*$")

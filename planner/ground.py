@@ -11,6 +11,7 @@ the candidates built on top of it are judged by the model, not by keywords.
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -205,7 +206,41 @@ def _frames(issue: IssueText, symbols: SymbolIndex, col: _Collector) -> None:
         )
 
 
+def _outside(dotted: str) -> bool:
+    """A name of an importable module that is not part of the repository (stdlib, a
+    dependency) or a builtin: what follows its dot is that package's name, not a new one."""
+    top = dotted.split(".", 1)[0]
+    if hasattr(builtins, top):
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+_PROTOCOL_METHODS = {
+    "__enter__", "__exit__", "__aenter__", "__aexit__", "__await__", "__aiter__", "__anext__",
+    "__call__", "__get__", "__set__", "__delete__", "__set_name__", "__missing__",
+    "__class_getitem__", "__fspath__", "__index__", "__round__", "__trunc__", "__floor__",
+    "__ceil__", "__bytes__", "__copy__", "__deepcopy__",
+}  # fmt: skip
+
+
+def is_special_method(name: str) -> bool:
+    """A dunder that is a method of Python's data model (``__eq__``), not an attribute
+    (``__name__``, ``__all__``, ``__doc__``)."""
+    if name in _PROTOCOL_METHODS:
+        return True
+    kinds = (object, int, float, list, dict, set, str, type(iter(())))
+    return any(callable(getattr(t, name, None)) for t in kinds) and name not in (
+        "__new__",
+        "__class__",
+    )
+
+
 def _new_name_ok(word: str) -> bool:
+    if word.startswith("__") and word.endswith("__") and not is_special_method(word):
+        return False  # ``__all__``, ``__name__``: attributes, never a new function's name
     return bool(_IDENT.match(word)) and len(word) > 1 and word not in {"self", "cls", "None"}
 
 
@@ -288,6 +323,8 @@ def _ground_name(
                 col.add_module(module, modules[module], strength - 0.5, m.position, why)
                 mentioned_modules.append(module)
             return
+        if _outside(head):
+            return  # ``logging.getLogger``, ``textwrap.indent``: another package's name
     if _new_name_ok(last) and (m.in_code or m.call_args is not None or "_" in last):
         if not hasattr(builtins, last):
             new_names.setdefault(last, m.position)

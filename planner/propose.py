@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.ground import CALLABLE_KINDS, Grounded, Grounding
+from planner.ground import CALLABLE_KINDS, Grounded, Grounding, is_special_method
 from planner.spec import Operation
 
 # What each operation does, in words a reader (and a small model) understands.
@@ -247,7 +247,8 @@ class Proposer:
                         q,
                     )
                 )
-        for dunder in sorted(set(re.findall(r"__[a-z]+__", self.text)) - existing - {"__init__"}):
+        dunders = {d for d in re.findall(r"__[a-z_]+__", self.text) if is_special_method(d)}
+        for dunder in sorted(dunders - existing - {"__init__"}):
             out.append(
                 Proposal(
                     Operation("add_method", q, {"name": dunder}),

@@ -108,6 +108,7 @@ def test_scripted_judge_control_flow(sample_digest, sample_repo) -> None:  # typ
     replies = kind_replies(pool, "rename") + [
         "yes" if "get_user" in p.operation.target else "no" for p in renames
     ]
+    replies += ["B", "A"]  # coverage: why is `chunks` named? context (asked in both orders)
     llm = ScriptedLLM(replies)
     cand = GroundedPlanner(llm, sample_digest, repo=sample_repo).propose(issue)
     assert cand is not None
@@ -128,7 +129,8 @@ def test_uncovered_named_target_makes_the_plan_incomplete(sample_digest, sample_
     assert {p.operation.target for p in renames} == {"pkg.users.get_user", "pkg.util.chunks"}
     # the judge says yes to both renames; one new name can only go to one symbol, so
     # `chunks` (named, judged sure) is left out: the plan is incomplete, not silently partial
-    llm = ScriptedLLM([*kind_replies(pool, "rename"), *["yes" for _ in renames]])
+    # coverage then asks why `chunks` is named: "to change it itself", in both orders
+    llm = ScriptedLLM([*kind_replies(pool, "rename"), *["yes" for _ in renames], "A", "B"])
     cand = GroundedPlanner(llm, sample_digest, repo=sample_repo).propose(issue)
     assert cand is not None
     cov = cand.meta["coverage"]
@@ -155,3 +157,35 @@ def test_real_model_judges_a_plain_rename(sample_digest, sample_repo, default_ll
     assert spec.provenance["chosen"] == "judge"
     assert ("rename", "pkg.users.get_user") in [(o.op, o.target) for o in spec.operations]
     assert spec.provenance["coverage"]["complete"] is True
+
+
+def test_another_packages_names_are_not_new_names(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    g = ground("Log through `logging.getLogger(__name__)` in `get_user`.", sample_digest)
+    assert "getLogger" not in [n for n, _ in g.new_names]
+
+
+def test_only_data_model_dunders_become_methods(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    issue = "`Store` needs `__eq__`; its `__name__` and `__all__` are fine."
+    props = Proposer(ground(issue, sample_digest), sample_digest, sample_repo).all()
+    added = {p.operation.params["name"] for p in props if p.operation.op == "add_method"}
+    assert "__eq__" in added and not added & {"__name__", "__all__"}
+
+
+def test_callers_and_members_of_a_change_are_context(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    """`Store.load` calls `get_user`: renaming `get_user` changes it, no question asked."""
+    issue = "Rename `get_user` to `fetch_user` (`Store.load` calls it)."
+    g = ground(issue, sample_digest)
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
+    pool, _ = planner._pool(issue, g)
+    renames = [p for p in pool if p.operation.op == "rename"]
+    llm = ScriptedLLM(
+        [
+            *kind_replies(pool, "rename"),
+            *["yes" if "get_user" in p.operation.target else "no" for p in renames],
+        ]
+    )
+    cand = GroundedPlanner(llm, sample_digest, repo=sample_repo).propose(issue)
+    assert cand is not None and cand.meta["coverage"]["complete"] is True
+    assert cand.meta["coverage"]["context"]["pkg.users.Store.load"].startswith(
+        "uses `pkg.users.get_user`"
+    )
