@@ -105,6 +105,7 @@ class GroundedPlanner:
         kinds = self._kinds(pool, judge)
         chosen, target_p = self._targets(pool, kinds, judge)
         chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
+        chosen = subsumed_dropped(chosen)
         coverage = self._coverage(grounding, chosen, judge, target_p)
         meta.update(
             kinds={k: round(p, 3) for k, p in kinds.items()},
@@ -214,13 +215,19 @@ class GroundedPlanner:
         self, options: list[Proposal], target_p: dict[tuple[str, str, str], float]
     ) -> list[Proposal]:
         """The best option, the ones nearly as likely, and the best one's list siblings
-        (symbols named together: "`a`, `b` and `c`"); one parameter choice per target and
-        one old symbol per new name."""
+        (symbols named together: "`a`, `b` and `c`"); one parameter choice per target and,
+        for operations that introduce a name, each new name given to one target only (the
+        likeliest pairs first, so two constants for two modules both survive)."""
         best: dict[tuple[str, str], Proposal] = {}
-        for p in options:
+        taken: set[str] = set()
+        for p in sorted(options, key=lambda p: -target_p[_key(p)]):
             k = (p.operation.op, p.operation.target)
-            if k not in best or target_p[_key(p)] > target_p[_key(best[k])]:
-                best[k] = p
+            new = _new_name(p.operation)
+            if k in best or (new is not None and new in taken):
+                continue
+            best[k] = p
+            if new is not None:
+                taken.add(new)
         ranked = sorted(best.values(), key=lambda p: -target_p[_key(p)])
         top = target_p[_key(ranked[0])]
         siblings = self.grounding_siblings(ranked[0].operation.target)
@@ -230,14 +237,7 @@ class GroundedPlanner:
             if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
             or p.operation.target in siblings
         ] or ranked[:1]
-        out, names = [], set()
-        for p in keep:
-            new = p.operation.params.get("new_name") or p.operation.params.get("name")
-            if p.operation.op in ("rename", "add_function") and new in names:
-                continue
-            names.add(new)
-            out.append(p)
-        return out
+        return keep
 
     def grounding_siblings(self, target: str) -> set[str]:
         return set(self._siblings.get(target, ()))
@@ -384,6 +384,29 @@ def worked_examples(issue: str, pairs: Sequence[tuple[str, str]], k: int = 2) ->
         f"- Issue: {past.strip().splitlines()[0][:160]}\n  Plan: {plan}"
         for _, past, plan in scored[:k]
     )
+
+
+_NAMING_OPS = {"rename": "new_name", "add_function": "name", "extract_constant": "name"}
+
+
+def _new_name(op: Operation) -> str | None:
+    """The one new name an operation introduces (a method name may recur across classes)."""
+    key = _NAMING_OPS.get(op.op)
+    return str(op.params.get(key)) if key and op.params.get(key) else None
+
+
+def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
+    """Drop an operation whose target lies inside another target of the same operation
+    (modernizing a module already modernizes its classes' methods)."""
+    return [
+        p
+        for p in chosen
+        if not any(
+            q.operation.op == p.operation.op
+            and p.operation.target.startswith(q.operation.target + ".")
+            for q in chosen
+        )
+    ]
 
 
 def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:

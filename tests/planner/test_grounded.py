@@ -189,3 +189,47 @@ def test_callers_and_members_of_a_change_are_context(sample_digest, sample_repo)
     assert cand.meta["coverage"]["context"]["pkg.users.Store.load"].startswith(
         "uses `pkg.users.get_user`"
     )
+
+
+def test_an_operation_inside_a_changed_module_is_dropped(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    from planner.decide import subsumed_dropped
+    from planner.propose import Proposal
+    from planner.spec import Operation
+
+    module = Operation("modernize", "pkg.users", {"idiom": "fstring"})
+    member = Operation("modernize", "pkg.users._format_name", {"idiom": "fstring"})
+    other = Operation("add_docstring", "pkg.users._format_name", {})
+    kept = subsumed_dropped([Proposal(o, o.op, o.target) for o in (module, member, other)])
+    assert [p.operation for p in kept] == [module, other]
+
+
+def test_each_new_name_goes_to_one_target(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    """Two constants for two modules: the judge likes one name for both; each name still
+    goes to one module only, so both constants survive."""
+    from planner.decide import _key
+    from planner.propose import Proposal
+    from planner.spec import Operation
+
+    def opt(module: str, name: str) -> Proposal:
+        op = Operation("extract_constant", module, {"name": name})
+        return Proposal(op, op.op, module)
+
+    options = [
+        opt("pkg.users", "ROLE"),
+        opt("pkg.util", "ROLE"),
+        opt("pkg.util", "CHUNK"),
+        opt("pkg.users", "CHUNK"),
+    ]
+    p = {
+        _key(options[0]): 0.95,
+        _key(options[1]): 0.9,
+        _key(options[2]): 0.88,
+        _key(options[3]): 0.2,
+    }
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
+    planner._siblings = {}
+    kept = planner._select(options, p)
+    assert sorted((k.operation.target, k.operation.params["name"]) for k in kept) == [
+        ("pkg.users", "ROLE"),
+        ("pkg.util", "CHUNK"),
+    ]
