@@ -415,7 +415,3 @@ def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:
 
 def _key(p: Proposal) -> tuple[str, str, str]:
     return (p.operation.op, p.operation.target, repr(sorted(p.operation.params.items())))
-
-
-def operations_plain(operations: Sequence[Operation]) -> list[str]:
-    return [describe(o) for o in operations]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import importlib.util
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -70,9 +69,6 @@ class Grounding:
 
     def get(self, qualname: str) -> Grounded | None:
         return next((g for g in self.symbols if g.qualname == qualname), None)
-
-    def strong(self) -> list[Grounded]:
-        return [g for g in self.symbols if g.strength >= 2 and not g.in_tests]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -345,15 +341,3 @@ def _prose(text: str, retriever: Any, col: _Collector, k: int = 4) -> None:
             d = found[0] if found else None
         if d is not None and d.qualname not in col.found:
             col.add(d, 0.5, -1, "prose (retrieval)")
-
-
-def members(symbols: SymbolIndex, owner: str, kinds: Iterable[str] = CALLABLE_KINDS) -> list[Any]:
-    """Direct members of a class, or top-level definitions of a module."""
-    wanted = set(kinds)
-    out = []
-    for d in symbols.definitions():
-        if d.kind not in wanted:
-            continue
-        if d.parent == owner or (d.module == owner and d.parent is None):
-            out.append(d)
-    return out

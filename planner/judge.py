@@ -68,9 +68,6 @@ class Judge:
         self.answers.append({"question": question, "p_yes": round(p, 4), "text": out.texts[0]})
         return p
 
-    def ask_all(self, questions: Sequence[str]) -> list[float]:
-        return [self.ask(q) for q in questions]
-
     def choose_both_ways(self, question: str, options: Sequence[str]) -> list[float]:
         """``choose`` asked with the options in order and reversed, averaged: a small model
         favours some letters, and the average cancels that position bias."""

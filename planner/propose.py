@@ -223,16 +223,7 @@ class Proposer:
         out += self._decorators(g)
         out.append(Proposal(Operation("add_annotations", q, {}), f"add type hints to `{q}`", q))
         out.append(Proposal(Operation("add_docstring", q, {}), f"write a docstring for `{q}`", q))
-        out += self._modernize(g)
-        out += self._replace_calls(g)
-        out.append(
-            Proposal(
-                Operation("edit", q, {"instruction": self.g.issue.title}),
-                f"change the code of `{q}` (fix its behaviour)",
-                q,
-            )
-        )
-        return out
+        return out + self._modernize(g) + self._replace_calls(g) + [self._edit(q, f"`{q}`")]
 
     def _class(self, g: Grounded) -> list[Proposal]:
         q = g.qualname
@@ -264,15 +255,15 @@ class Proposer:
                 Operation("add_annotations", q, {}), f"add type hints to the methods of `{q}`", q
             )
         )
-        out += self._modernize(g)
-        out.append(
-            Proposal(
-                Operation("edit", q, {"instruction": self.g.issue.title}),
-                f"change the code of the class `{q}` (fix its behaviour)",
-                q,
-            )
+        return out + self._modernize(g) + [self._edit(q, f"the class `{q}`")]
+
+    def _edit(self, q: str, what: str) -> Proposal:
+        """The generic change of one definition, instructed by the issue's title."""
+        return Proposal(
+            Operation("edit", q, {"instruction": self.g.issue.title}),
+            f"change the code of {what} (fix its behaviour)",
+            q,
         )
-        return out
 
     def _constant(self, g: Grounded) -> list[Proposal]:
         return self._renames(g) + [p for p in self._moves(g) if p.operation.op == "move_symbol"]
