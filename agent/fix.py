@@ -126,7 +126,8 @@ class FixResult:
 class LazyLLM:
     """Creates the LLM on first use (many fixes never need it), and the judge model
     (``judge_factory``) on first use of ``judge``. Without a judge factory there is no
-    judge (the scripted backend: its canned replies are for drafting, not for judging)."""
+    judge (the scripted backend: its canned replies are for drafting, not for judging);
+    a judge factory that is ``factory`` itself means the one model also judges (loaded once)."""
 
     def __init__(
         self, factory: Callable[[], LLM], judge_factory: Callable[[], LLM] | None = None
@@ -148,6 +149,8 @@ class LazyLLM:
     def judge(self) -> LLM:
         if self._judge_factory is None:
             raise ValueError("no judge model is configured")
+        if self._judge_factory is self._factory:
+            return self.get()
         if self._judge is None:
             self._judge = self._judge_factory()
         return self._judge
