@@ -33,11 +33,9 @@ from typing import Any
 from memory.export_diff import added_blocks
 from memory.export_examples import Example, messages
 from memory.export_load import Run
-from planner.issue_text import parse_issue
-from planner.spec import Operation, SpecError
-from planner.spec_llm import SCHEMA, SYSTEM, to_operations
-from planner.spec_t5 import ops_to_text, t5_input
-from planner.style import PROFILE_FILE, StyleProfile
+from planner import spec_formats
+
+FORMATS = spec_formats()  # the planner's prompt/answer formats: its one public way in
 
 SYMBOLS_HEADER = "Symbols in the repository:\n"
 STYLE_SYSTEM = (
@@ -68,7 +66,7 @@ _FIELDS: dict[str, dict[str, str]] = {
 
 
 def _fits_schema(value: dict[str, Any]) -> bool:
-    props = SCHEMA["properties"]
+    props = FORMATS.schema["properties"]
     names = value["old_names"]
     if not 1 <= len(names) <= props["old_names"]["maxItems"]:
         return False
@@ -77,7 +75,7 @@ def _fits_schema(value: dict[str, Any]) -> bool:
     return all(len(value[k]) <= props[k]["maxLength"] for k in ("param", "new_name", "detail"))
 
 
-def llm_answer(operations: list[Operation], title: str) -> dict[str, Any] | None:
+def llm_answer(operations: list[Any], title: str) -> dict[str, Any] | None:
     """The ``llm`` backend's answer for these operations, or None if no one answer gives them."""
     if not operations or len({o.op for o in operations}) != 1:
         return None
@@ -95,7 +93,7 @@ def llm_answer(operations: list[Operation], title: str) -> dict[str, Any] | None
         value["old_names"] = [str(f) for f in first.params.get("functions") or [first.target]]
     if not _fits_schema(value):
         return None
-    back = to_operations(value, title)
+    back = FORMATS.to_operations(value, title)
     return value if [o.to_dict() for o in back] == [o.to_dict() for o in operations] else None
 
 
@@ -120,13 +118,13 @@ def spec_example(run: Run, skips: Counter[str]) -> Example | None:
     spec = run.success.get("spec") if isinstance(run.success.get("spec"), dict) else None
     issue = str((spec or {}).get("description") or run.success.get("spec_issue_description") or "")
     try:
-        operations = [Operation.from_dict(o) for o in (spec or {}).get("operations") or []]
-    except SpecError:
+        operations = [FORMATS.operation(o) for o in (spec or {}).get("operations") or []]
+    except FORMATS.spec_error:
         operations = []
     if not issue.strip() or not operations:
         skips["run without issue text or operations"] += 1
         return None
-    answer = llm_answer(operations, parse_issue(issue).title)
+    answer = llm_answer(operations, FORMATS.issue_title(issue))
     if answer is None:
         skips["operations are not one llm spec answer (mixed kinds or too long)"] += 1
         return None
@@ -140,8 +138,14 @@ def spec_example(run: Run, skips: Counter[str]) -> Example | None:
         symbols = list(dict.fromkeys(o.target for o in operations))
         listing = "\n".join(f"- {s}" for s in symbols)
         user = f"Request:\n{issue.strip()[:3000]}\n\n{SYMBOLS_HEADER}{listing}"
-        prompt = ({"role": "system", "content": SYSTEM}, {"role": "user", "content": user})
-    extra = (("input", t5_input(issue, symbols)), ("target", ops_to_text(operations)))
+        prompt = (
+            {"role": "system", "content": FORMATS.system},
+            {"role": "user", "content": user},
+        )
+    extra = (
+        ("input", FORMATS.t5_input(issue, symbols)),
+        ("target", FORMATS.ops_to_text(operations)),
+    )
     return Example(
         run.run_id, prompt, json.dumps(answer, ensure_ascii=False), None, extra, attempts
     )
@@ -149,10 +153,10 @@ def spec_example(run: Run, skips: Counter[str]) -> Example | None:
 
 def profile_path(memory_dir: Path) -> Path:
     """Where the style profile of a memory folder's data dir lives."""
-    return memory_dir.parent / PROFILE_FILE
+    return memory_dir.parent / FORMATS.profile_file
 
 
-def style_profile(run: Run) -> StyleProfile | None:
+def style_profile(run: Run) -> Any:
     """The run's style profile when memory (or the data dir beside it) still has it."""
     wanted = run.success.get("style_profile_hash")
     candidates: list[Any] = [run.success.get("style_profile")]
@@ -164,7 +168,7 @@ def style_profile(run: Run) -> StyleProfile | None:
         if not isinstance(data, dict):
             continue
         try:
-            profile = StyleProfile.from_dict(data)
+            profile = FORMATS.style_profile(data)
         except (TypeError, ValueError):
             continue
         if not wanted or profile.profile_hash() == wanted:

@@ -14,17 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from cores.registry import ModelEntry, ModelRegistry
 from memory.dequantize import BaseModel, dequantize, resolve_base
+from memory.finetune_common import check_name_free, utc_stamp, write_json
 from memory.finetune_data import load_chat
 from memory.finetune_types import FinetuneOptions, FinetuneResult
 from memory.t5_train import finetune_t5
@@ -35,31 +33,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 RUN_FILE = "run.json"
-
-
-def utc_stamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-
-
-def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON atomically (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def check_name_free(registry: ModelRegistry, name: str, run_dir: Path) -> bool:
-    """True when ``name`` exists and was made by this run folder (it will be replaced)."""
-    existing = next((e for e in registry.entries() if e.name == name), None)
-    if existing is None:
-        return False
-    if existing.provenance.get("run_dir") == str(run_dir):
-        return True
-    raise ValueError(f"a model named {name!r} is already registered; pick another name with --out")
 
 
 def _run_key(base: BaseModel, dataset_sha: str, options: FinetuneOptions) -> str:

@@ -103,7 +103,7 @@ def finetune_t5(
     ``active_llm`` is accepted for a uniform call shape and not used.
     """
     from cores.seq2seq import make_tiny_t5, train_seq2seq
-    from memory.finetune import check_name_free, utc_stamp, write_json
+    from memory.finetune_common import check_name_free, utc_stamp, write_json
     from memory.finetune_train import cpu_threads
 
     dataset = load_pairs(Path(data))

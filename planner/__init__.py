@@ -4,6 +4,7 @@ and PhasePlanner. Never writes to the target repository."""
 
 from planner.normalize import SpecConfig, SpecNormalizer, from_spec_file
 from planner.phases import Phase, PhasePlanner, Plan, PlanError
+from planner.prompts import SpecFormats, spec_formats
 from planner.spec import OPS, Operation, Spec, SpecError
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "Spec",
     "SpecConfig",
     "SpecError",
+    "SpecFormats",
     "SpecNormalizer",
     "from_spec_file",
+    "spec_formats",
 ]
