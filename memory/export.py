@@ -14,6 +14,9 @@ Rules:
   keeps the first of identical rows (oldest run first) across both splits;
 - the split is by run (seeded, deterministic): no run has rows in both splits; one run
   alone goes to train;
+- ``synthetic`` runs (``autopatch learn --bootstrap``: tasks made from the repository,
+  solved and verified) always go to train and never change which real runs are held out;
+  the manifest counts real and synthetic runs and rows apart (``origin``, and per kind);
 - rows carry no provenance (they load into TRL as they are): ``manifest.json`` lists, per
   kind and split, the run id and attempt ids of each row, in row order, together with
   counts, sha256 of every file, the source memory files (sha256, records, torn lines),
@@ -45,6 +48,7 @@ from memory.redact import Redactor
 
 KINDS = ("sft", "repair", "spec", "style", "preference")
 SPLITS = ("train", "validation")
+ORIGINS = ("real", "synthetic")
 SCHEMA_VERSION = 1
 
 
@@ -190,7 +194,12 @@ def export_datasets(
     skips: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
     per_run = {run.run_id: _examples(run, options.kinds, skips) for run in runs}
     producing = [r for r, found in per_run.items() if any(found.values())]
-    split = split_runs(producing, options.val_fraction, options.seed)
+    synthetic = {run.run_id for run in runs if run.success.get("synthetic")}
+    split = split_runs(
+        [r for r in producing if r not in synthetic], options.val_fraction, options.seed
+    )
+    split.update({r: "train" for r in producing if r in synthetic})
+    origin_rows = {o: {k: dict.fromkeys(SPLITS, 0) for k in options.kinds} for o in ORIGINS}
     redactor = Redactor()
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
     provenance: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -207,7 +216,9 @@ def export_datasets(
                     duplicates[kind] += 1
                     continue
                 seen.add(key)
+                origin = "synthetic" if run.run_id in synthetic else "real"
                 rows[kind][split[run.run_id]].append(row)
+                origin_rows[origin][kind][split[run.run_id]] += 1
                 provenance[kind][split[run.run_id]].append(
                     {"run_id": run.run_id, "attempts": list(example.attempts)}
                 )
@@ -225,6 +236,7 @@ def export_datasets(
                 files[name] = _write(tmp, name, rows[kind][s])
                 entry[s] = len(rows[kind][s])
                 entry["files"][s] = name
+            entry.update({o: origin_rows[o][kind] for o in ORIGINS})
             entry["duplicates_dropped"] = duplicates[kind]
             entry["skipped"] = dict(skips[kind])
             kinds[kind] = entry
@@ -246,6 +258,13 @@ def export_datasets(
                 "notes": dict(pool.notes),
             },
             "splits": {s: sorted(r for r, v in split.items() if v == s) for s in SPLITS},
+            "origin": {
+                o: {
+                    "runs": sorted(r for r in producing if (r in synthetic) == (o == "synthetic")),
+                    "rows": origin_rows[o],
+                }
+                for o in ORIGINS
+            },
             "redactions": dict(redactor.counts),
             "provenance": provenance,
         }
