@@ -149,6 +149,7 @@ def finetune(
         max_length=options.max_length,
         resume=options.resume,
         seed=options.seed,
+        device=options.device,
     )
     outcome = train_lora(hf_dir, dataset.train, dataset.validation, settings, run_dir, progress)
     timings["train_s"] = outcome.seconds
@@ -177,6 +178,7 @@ def finetune(
         "steps_this_run": outcome.steps_trained,
         "resumed_from_step": outcome.resumed_from_step,
         "s_per_step": outcome.extra.get("s_per_step"),
+        "tokens_per_s": outcome.extra.get("tokens_per_s"),
         "truncated_examples": outcome.truncated,
         "device": outcome.device,
     }

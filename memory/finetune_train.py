@@ -47,6 +47,7 @@ class TrainSettings:
     resume: bool
     seed: int = 0
     lora_dropout: float = 0.05
+    device: str = "auto"  # auto | cpu | cuda
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,23 @@ def _history(state_file: Path) -> list[tuple[int, float]]:
     return [(int(e["step"]), float(e["loss"])) for e in data.get("log_history", []) if "loss" in e]
 
 
+def use_cuda(device: str, available: bool) -> bool:
+    """Whether to train on the GPU: ``auto`` uses one when torch sees it."""
+    if device == "cuda" and not available:
+        raise ValueError("--device cuda: torch sees no CUDA device (a CPU-only torch build?)")
+    return device == "cuda" or (device == "auto" and available)
+
+
+def _tokens_per_s(
+    rows: Sequence[Mapping[str, Any]], settings: TrainSettings, seconds: float, steps: int
+) -> float | None:
+    """Training tokens per second: the mean example length × examples seen / time."""
+    if not rows or not steps or seconds <= 0:
+        return None
+    mean = sum(len(r["input_ids"]) for r in rows) / len(rows)
+    return round(mean * settings.batch_size * steps / seconds, 2)
+
+
 def train_lora(
     hf_dir: Path,
     train: Sequence[ChatExample],
@@ -223,7 +241,7 @@ def _train_lora(
     from cores._hf import quiet_progress
 
     start = time.perf_counter()
-    cuda = torch.cuda.is_available()
+    cuda = use_cuda(settings.device, torch.cuda.is_available())
     tokenizer = AutoTokenizer.from_pretrained(str(hf_dir), local_files_only=True)
     if not tokenizer.chat_template:
         tokenizer.chat_template = CHATML
@@ -312,5 +330,6 @@ def _train_lora(
             "train_rows": len(train_rows),
             "validation_rows": len(val_rows),
             "s_per_step": round(loop_s / steps_trained, 3) if steps_trained else None,
+            "tokens_per_s": _tokens_per_s(train_rows, settings, loop_s, steps_trained),
         },
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+DEVICES = ("auto", "cpu", "cuda")
 MAX_DEFAULT_STEPS = 60  # steps=None: about one epoch, at most this many
 
 
@@ -30,6 +31,8 @@ class FinetuneOptions:
       resume: continue from the latest checkpoint of the same run (same ``out_name``, or the
         same base, data and hyperparameters when unnamed).
       seed: for LoRA init, data order and the T5 tokenizer/weights.
+      device: where LoRA trains: ``auto`` (CUDA when torch sees a GPU, else the CPU),
+        ``cpu`` or ``cuda`` (an error when no GPU is usable).
       t5_scratch_lr / t5_d_model / t5_layers: a T5 trained from scratch (no ``base``).
     """
 
@@ -45,6 +48,7 @@ class FinetuneOptions:
     merged: bool = False
     resume: bool = True
     seed: int = 0
+    device: str = "auto"
     t5_scratch_lr: float = 3e-3
     t5_d_model: int = 128
     t5_layers: int = 2
@@ -56,6 +60,8 @@ class FinetuneOptions:
             raise ValueError("batch_size must be >= 1 and max_length >= 16")
         if self.lora_r < 1 or self.lora_alpha < 1 or not self.lr > 0:
             raise ValueError("lora_r, lora_alpha and lr must be positive")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if not self.target_modules:
             raise ValueError("target_modules must name at least one module (e.g. q_proj)")
         if self.out_name is not None and (
