@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from agent.config import AppConfig
 from agent.ui import info
@@ -68,6 +69,12 @@ def _finetune_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-length", type=int, default=768, help="token cap per example")
     p.add_argument("--merged", action="store_true", help="also write a merged q8_0 GGUF")
     p.add_argument("--no-resume", action="store_true", help="start over, ignore checkpoints")
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where LoRA trains (default auto: a GPU when torch sees one)",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -96,7 +103,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p = sub.add_parser(
         "learn",
         help="export → finetune → evaluate against the current model → promote only if better",
-        epilog="example: autopatch learn --every 20   (cron-friendly: does nothing until due)",
+        epilog="examples:\n  autopatch learn --every 20   (cron-friendly: does nothing until due)\n"
+        "  autopatch learn --bootstrap --budget 120   (tasks from the repo itself, 2 hours)\n"
+        "  autopatch learn --report   (learning curve: PNG + table)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     p.add_argument(
@@ -119,6 +129,55 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--no-promote", action="store_true", help="evaluate but never switch models")
     _export_options(p)
     _finetune_options(p)
+    _bootstrap_options(p)
+
+
+def _bootstrap_options(p: argparse.ArgumentParser) -> None:
+    from agent.bootstrap_tasks import KINDS as TASK_KINDS
+
+    g = p.add_argument_group("bootstrap (tasks made from the repository itself)")
+    g.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="generate verified tasks from the repo, solve them with fix (rejection "
+        "sampling), train, gate on held-out functions; resumes an interrupted loop",
+    )
+    g.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        metavar="MIN",
+        help="minutes for the whole loop; picks task counts, sequence length, LoRA rank and "
+        "steps (default 60)",
+    )
+    g.add_argument(
+        "--kinds",
+        default=",".join(TASK_KINDS),
+        help=f"task kinds, comma-separated (default {','.join(TASK_KINDS)})",
+    )
+    g.add_argument("--python", help="interpreter that runs the repo's tests (default: this one)")
+    g.add_argument("--candidates", type=int, default=3, help="drafts sampled per phase (default 3)")
+    g.add_argument("--keep", type=int, default=2, help="passing runs kept per task (default 2)")
+    g.add_argument("--max-repairs", type=int, default=1, help="fix repair rounds (default 1)")
+    g.add_argument(
+        "--spec-llm",
+        choices=["auto", "always", "never"],
+        default="never",
+        help="how fix reads the task issues (default never: the rules; the model drafts)",
+    )
+    g.add_argument("--max-tasks", type=int, default=0, help="override the plan's task count")
+    g.add_argument(
+        "--test-per-kind", type=int, default=0, help="override the plan's held-out tasks per kind"
+    )
+    g.add_argument(
+        "--paraphrase", action="store_true", help="let the model reword each task's issue"
+    )
+    g.add_argument(
+        "--report",
+        action="store_true",
+        help="write the learning curve (PNG + table) of the bootstrap loops and exit",
+    )
+    g.add_argument("--report-out", type=Path, help="PNG path (default <data dir>/reports/)")
 
 
 def _kinds(kind: str) -> tuple[str, ...]:
@@ -137,6 +196,7 @@ def _finetune_settings(args: argparse.Namespace) -> dict[str, object]:
         "max_length": args.max_length,
         "merged": args.merged,
         "resume": not args.no_resume,
+        "device": args.device,
     }
 
 
@@ -203,6 +263,11 @@ def _folders(sources: list[Path | str]) -> tuple[Path, ...]:
 def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
     from agent.learn import LearnOptions, learn
 
+    if args.report:
+        return _report(args, config)
+    if args.bootstrap:
+        return _bootstrap(args, config)
+
     outcome = learn(
         config,
         LearnOptions(
@@ -222,4 +287,93 @@ def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
         _dump(outcome.to_dict())
     else:
         info(outcome.report())
+    return 0
+
+
+def _report(args: argparse.Namespace, config: AppConfig) -> int:
+    from agent.learn_report import report
+
+    path, text, points = report(config.data_dir, args.report_out)
+    if args.json:
+        _dump({"png": str(path) if path else None, "points": [p.__dict__ for p in points]})
+    else:
+        info(text)
+        if path is not None:
+            info(f"✔ learning curve in {path} (table: {path.with_suffix('.md')})")
+    return 0
+
+
+def _bootstrap(args: argparse.Namespace, config: AppConfig) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from agent.bootstrap_solve import SolveOptions
+    from agent.learn_bootstrap import BootstrapOptions, learn_bootstrap, new_real_runs
+    from agent.ui import console
+
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if args.budget <= 0 or not 1 <= args.candidates <= 8 or args.keep < 1:
+        raise ValueError("--budget must be > 0, --candidates 1..8 and --keep >= 1")
+    if args.every:
+        new = new_real_runs(config.data_dir)
+        if new < args.every:
+            info(f"not due: {new}/{args.every} new real successful runs since the last loop")
+            return 0
+    config.sandbox.check_usable()
+    options = BootstrapOptions(
+        budget_minutes=args.budget,
+        kinds=kinds,
+        device=args.device,
+        python=args.python or sys.executable,
+        solve=SolveOptions(
+            candidates=args.candidates,
+            max_repairs=args.max_repairs,
+            keep=args.keep,
+            spec_llm=args.spec_llm,
+        ),
+        paraphrase=args.paraphrase,
+        promote=not args.no_promote,
+        seed=args.seed,
+        eval_limit=args.eval_limit,
+        max_tasks=args.max_tasks,
+        test_per_kind=args.test_per_kind,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console(stderr=True), transient=False) as progress:
+        stages: dict[str, Any] = {}
+
+        def bar(stage: str, done: int, total: int) -> None:
+            if stage not in stages:
+                stages[stage] = progress.add_task(stage, total=total)
+            progress.update(stages[stage], completed=done, total=total)
+
+        run = learn_bootstrap(
+            config, options, progress=lambda m: progress.console.print(m), bar=bar
+        )
+    if args.json:
+        _dump(run.to_dict())
+    else:
+        data = run.bootstrap or {}
+        info(f"learn --bootstrap {run.run_id}: {run.decision}")
+        for kind, v in (data.get("kinds") or {}).items():
+            info(
+                f"  {kind:>12}: n={v['n_test']} {v['before']:.2f} → {v['after']:.2f} "
+                f"(gain {v['gain']:+.2f}, 95% CI {v['gain_ci'][0]:+.2f}..{v['gain_ci'][1]:+.2f})"
+            )
+        info(
+            f"  wall {data.get('wall_s')} s; tasks {data.get('tasks')}; solved {data.get('solved')}"
+        )
     return 0

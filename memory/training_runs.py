@@ -36,6 +36,9 @@ class TrainingRun:
       adapter_bytes: size of the adapter GGUF.
       before / after: the evaluation reports (summaries) of the current and new model.
       decision: the gate's reason, in words.
+      bootstrap: for ``learn --bootstrap``: tasks, the budget plan, per-kind held-out pass
+        rates before/after with intervals, training examples and wall time (the points of
+        ``learn --report``'s learning curve).
     """
 
     run_id: str
@@ -56,6 +59,7 @@ class TrainingRun:
     decision: str = ""
     failed_step: str | None = None
     error: str | None = None
+    bootstrap: Mapping[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
