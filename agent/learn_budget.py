@@ -2,7 +2,7 @@
 the LoRA shape (sequence length, rank, steps) that trains in the time left.
 
 The throughputs are measured defaults for the 0.5B default model (2 CPU cores: ~20
-training tokens/s, ~60 s per ``fix`` attempt with drafting; one GPU: ~2,000 tokens/s);
+training tokens/s, ~40 s per ``fix`` attempt with drafting; one GPU: ~2,000 tokens/s);
 the last loop's measured training speed replaces the default when the history has one.
 See docs/learning.md for the budget/gain trade-off.
 """
@@ -17,7 +17,7 @@ from typing import Any
 # evaluate (held-out tasks, current + candidate), train (LoRA + conversion)
 SHARES = {"generate": 0.10, "solve": 0.35, "evaluate": 0.30, "train": 0.25}
 TOKENS_PER_S = {"cpu": 20.0, "cuda": 2000.0}
-ATTEMPT_S = 60.0  # one fix run of a task with the 0.5B on 2 cores
+ATTEMPT_S = 40.0  # one fix run of a task with the 0.5B on 2 cores (docstring ~12 s, fix ~50 s)
 TRAIN_OVERHEAD_S = 60.0  # model load, adapter conversion
 FILL = 0.7  # average share of max_length an example uses
 

@@ -9,6 +9,13 @@ wall time of every step, the adapter size and the before/after metrics.
     python scripts/bench_learn.py --memory-root /tmp/mem --out docs/bench/learn.json
 
 Every subfolder of ``--memory-root`` that holds a ``memory/`` folder (or is one) is used.
+
+``--bootstrap`` measures ``autopatch learn --bootstrap`` instead, on patchbench projects
+(fresh repos from the pinned sdists, as the patchbench harness makes them): tasks generated
+and verified, solved by the base model, training time, held-out pass rate before → after per
+task kind with Wilson intervals, into ``docs/bench/learn_bootstrap.json``:
+
+    python scripts/bench_learn.py --bootstrap --projects toolz,cachetools --budget 35
 """
 
 from __future__ import annotations
@@ -64,17 +71,122 @@ def shop_repo(where: Path) -> Path:
     return repo
 
 
+def _harness(bench: Path) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("patchbench_run", bench / "run.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"no patchbench harness at {bench / 'run.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pooled(projects: dict[str, Any]) -> dict[str, Any]:
+    """Per kind, the projects' held-out tasks pooled: counts, rates, Wilson intervals."""
+    from memory.significance import wilson
+
+    pooled: dict[str, dict[str, int]] = {}
+    for result in projects.values():
+        for kind, v in ((result.get("bootstrap") or {}).get("kinds") or {}).items():
+            n = int(v["n_test"])
+            row = pooled.setdefault(kind, {"n_test": 0, "before_k": 0, "after_k": 0})
+            row["n_test"] += n
+            row["before_k"] += round(v["before"] * n)
+            row["after_k"] += round(v["after"] * n)
+    out = {}
+    for kind, row in pooled.items():
+        n = row["n_test"]
+        out[kind] = {
+            "n_test": n,
+            "before": round(row["before_k"] / n, 4) if n else None,
+            "after": round(row["after_k"] / n, 4) if n else None,
+            "before_ci": list(wilson(row["before_k"], n)),
+            "after_ci": list(wilson(row["after_k"], n)),
+        }
+    return out
+
+
+def bootstrap_main(args: argparse.Namespace) -> int:
+    pb = _harness(Path(args.bench))
+    repos = pb.load_repos()
+    projects: dict[str, Any] = {}
+    start = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="bench-learn-bootstrap-"))
+    for name in [n.strip() for n in args.projects.split(",") if n.strip()]:
+        repo = work / name
+        pb.prepare_repo(repos[name], repo)
+        data = work / f"{name}-data"
+        log_path = work / f"{name}.log"
+        sys.stderr.write(f"== {name}: learn --bootstrap --budget {args.budget} (log {log_path})\n")
+        began = time.perf_counter()
+        with log_path.open("w") as log:
+            out = subprocess.run(
+                [sys.executable, "-m", "agent", "learn", "--bootstrap", "--repo", str(repo),
+                 "--data-dir", str(data), "--budget", str(args.budget), "--python", args.python,
+                 "--kinds", args.kinds, "--seed", str(args.seed), "--json",
+                 "--test-per-kind", str(args.test_per_kind)],
+                stdout=subprocess.PIPE, stderr=log, text=True,
+                env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"},
+            )  # fmt: skip
+        seconds = round(time.perf_counter() - began, 1)
+        if out.returncode != 0:
+            projects[name] = {"wall_s": seconds, "error": log_path.read_text()[-2000:]}
+            continue
+        run = json.loads(out.stdout)
+        boot = run.get("bootstrap") or {}
+        projects[name] = {
+            "wall_s": seconds,
+            "status": run.get("status"),
+            "decision": run.get("decision"),
+            "candidate_model": run.get("candidate_model"),
+            "timings_s": run.get("timings"),
+            "examples": run.get("examples"),
+            "bootstrap": boot,
+        }
+    kinds = _pooled(projects)
+    result = {
+        "command": " ".join(["python scripts/bench_learn.py", *sys.argv[1:]]),
+        "machine": f"{os.cpu_count()} cores, no GPU (shared)",
+        "wall_s": round(time.perf_counter() - start, 1),
+        "budget_minutes_per_project": args.budget,
+        "kinds": kinds,
+        "projects": projects,
+        "target": "bootstrap loop within 2 h on 2 cores, >= +10 points on >= 2 kinds",
+        "patchbench_public_tasks": "not re-run with the tuned models (no promotion happened "
+        "unless a project's status says promoted)",
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--memory-root", type=Path, required=True)
+    p.add_argument("--bootstrap", action="store_true", help="measure learn --bootstrap")
+    p.add_argument("--projects", default="toolz,cachetools", help="patchbench projects")
+    p.add_argument("--budget", type=float, default=35.0, help="minutes per project")
+    p.add_argument("--kinds", default="docstring,annotate,fix")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-per-kind", type=int, default=0, help="0: the budget plan's")
+    p.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
+    p.add_argument("--python", default=str(Path.home() / ".cache/patchbench/venv/bin/python"))
+    p.add_argument("--memory-root", type=Path)
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "learn.json")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=2)
     p.add_argument("--max-length", type=int, default=512)
     p.add_argument("--eval-limit", type=int, default=24)
     args = p.parse_args()
+    if args.bootstrap:
+        if args.out == ROOT / "docs" / "bench" / "learn.json":
+            args.out = ROOT / "docs" / "bench" / "learn_bootstrap.json"
+        return bootstrap_main(args)
+    if args.memory_root is None:
+        p.error("--memory-root is required (or --bootstrap)")
     dirs = memory_dirs(args.memory_root)
     if not dirs:
         raise SystemExit(f"no memory folders under {args.memory_root}")
