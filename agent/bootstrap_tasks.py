@@ -342,8 +342,8 @@ def issue_text(candidate: Candidate, seed: int, **values: str) -> tuple[str, int
     """The candidate's issue from one of its kind's templates (chosen by seed and task)."""
     templates = TEMPLATES[candidate.kind]
     index = random.Random(f"{seed}:{candidate.task_id}").randrange(len(templates))
-    name = candidate.function.rsplit(".", 1)[-1]
-    fields_ = {"name": name, "qual": candidate.function, "path": candidate.path}
+    # a method is named with its class (`Cart.add`): its bare name may be ambiguous
+    fields_ = {"name": candidate.function, "qual": candidate.function, "path": candidate.path}
     fields_.update({k: str(v) for k, v in candidate.extra.items()})
     fields_.update(values)
     return templates[index].format(**fields_), index
