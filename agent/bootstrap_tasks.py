@@ -353,13 +353,20 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def leaks(issue: str, hidden: Sequence[str]) -> str | None:
-    """The first hidden snippet (8+ characters, whitespace-normalized) the issue contains."""
+def leaks(issue: str, hidden: Sequence[str], words: int = 5) -> str | None:
+    """The first hidden snippet the issue gives away: contained whole (8+ characters,
+    whitespace-normalized), or sharing a run of ``words`` consecutive words with it."""
     flat = _norm(issue)
+    said = flat.lower().split()
+    runs = {tuple(said[i : i + words]) for i in range(len(said) - words + 1)}
     for snippet in hidden:
         s = _norm(snippet)
         if len(s) >= 8 and s in flat:
             return s
+        mine = s.lower().split()
+        for i in range(len(mine) - words + 1):
+            if tuple(mine[i : i + words]) in runs:
+                return " ".join(mine[i : i + words])
     return None
 
 

@@ -197,3 +197,21 @@ def test_a_wrong_answer_fails_the_check(
     assert not check_answer(annotate, _with_files(repo, tmp_path / "a", dict(annotate.files)),
                             sys.executable, Sandbox())[0]  # fmt: skip
     assert check_answer(annotate, original, sys.executable, Sandbox())[0]
+
+
+def test_paraphrases_are_used_unless_they_leak(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+
+    def reword(issue: str) -> str:
+        if "clamp" in issue:  # a paraphrase that gives the answer away is not used
+            return issue + "\nIt should say: Limit the given value to the closed range."
+        return "Could you please do this: " + issue
+
+    tasks, _ = generate(
+        repo, sys.executable, Sandbox(), tmp_path / "work",
+        GenerateOptions(kinds=("docstring",), max_tasks=5, seconds=120), paraphrase=reword,
+    )  # fmt: skip
+    by_name = {t.function: t for t in tasks}
+    assert by_name["clamp"].template >= 0 and "Limit the given" not in by_name["clamp"].issue
+    assert by_name["scale"].template == -1
+    assert by_name["scale"].issue.startswith("Could you please do this:")
