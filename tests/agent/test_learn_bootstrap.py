@@ -23,6 +23,7 @@ from memory.finetune_types import FinetuneOptions
 from memory.store import Memory
 from memory.training_runs import TrainingRun, TrainingRunLog
 from tests.agent.bootstrap_repo import make_repo
+from tests.agent.test_learn import shop_with_memory  # noqa: F401  (fixture)
 
 GOOD = json.dumps({"docstring": "Return the values, changed as the name says."})
 
@@ -166,3 +167,33 @@ def test_the_report_writes_a_valid_png_and_a_table(tmp_path: Path) -> None:
     table = png.with_suffix(".md").read_text()
     assert "| b | learn-b | 90 | 60.0 | all | 10 | 0.55 | 0.20–0.80 |" in table
     assert "| start | default | 0 | 0.0 | fix | 10 | 0.30 |" in table
+
+
+def test_real_runs_that_get_worse_block_a_significant_gain(
+    shop_with_memory: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The user's real held-out runs (from real scripted `fix` runs) are replayed with both
+    models; a candidate that answers them worse is refused whatever the synthetic gain."""
+    import shutil
+
+    from memory.held_out import success_records
+    from memory.significance import bootstrap_gate, compare
+    from tests.agent.test_learn import bad, good
+
+    data = tmp_path / "data"
+    shutil.copytree(shop_with_memory / ".agent_data" / "memory", data / "memory")
+    config = AppConfig(repo=shop_with_memory, data_dir=data, llm=LLMConfig(model="fast"))
+    loop = BootstrapLoop(config, _options())
+    run_ids = sorted(success_records([data / "memory"]))
+    calls = loop.learn.held_out_calls(run_ids)
+    assert calls
+    replies = {"fast": [good(c) for c in calls], "cand": [bad(c) for c in calls]}
+    loop.learn.factory = lambda name: ScriptedLLM(replies[name], model_id=name)
+    deltas = loop.real_deltas("cand", run_ids)
+    assert deltas is not None and min(deltas.values()) < 0
+    ids = [f"t{i}" for i in range(20)]
+    gain = compare(dict.fromkeys(ids, False), dict.fromkeys(ids, True), dict.fromkeys(ids, "fix"))
+    assert bootstrap_gate(gain, None).better
+    verdict = bootstrap_gate(gain, deltas)
+    assert not verdict.better and "real runs got worse" in verdict.reason
