@@ -255,6 +255,12 @@ class Loop:
                     seed=self.options.seed,
                 ),
             )
+        self.note_dataset(out, manifest)
+        return out, manifest
+
+    def note_dataset(self, out: Path, manifest: Mapping[str, Any]) -> None:
+        """Record which exported dataset this loop trains on (fields of its record)."""
+        self.dataset = out
         kinds = manifest.get("kinds") or {}
         self.fields.update(
             dataset_dir=str(out),
@@ -266,7 +272,6 @@ class Loop:
             },
             held_out_runs=len(validation_run_ids(manifest)),
         )
-        return out, manifest
 
     def finetune(self, dataset: Path) -> str:
         from memory.finetune import FinetuneOptions, finetune

@@ -271,6 +271,16 @@ class BootstrapLoop:
             },  # fmt: skip
         }
 
+    def export(self) -> tuple[Path, dict[str, Any]]:
+        """Export memory (``StepFailed`` when there is nothing), or reuse this loop's export
+        when an interrupted run already wrote it."""
+        out = self.config.data_dir / "datasets" / self.learn.run_id
+        if (out / "manifest.json").is_file():
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            self.learn.note_dataset(out, manifest)
+            return out, manifest
+        return self.learn.export()
+
     def real_deltas(self, candidate: str, held_out: Sequence[str]) -> dict[str, float] | None:
         """Metric deltas (candidate − current) on the user's real held-out runs; None if none."""
         calls = self.learn.held_out_calls(held_out)  # synthetic runs are never held out
@@ -305,8 +315,7 @@ class BootstrapLoop:
             before = self.evaluate("before", current, test)
         with _step("solve", self.timings):
             solved = self.solve(train)
-        dataset, manifest = self.learn.export()  # raises StepFailed when nothing to export
-        self.learn.dataset = dataset
+        dataset, manifest = self.export()
         candidate = self.learn.finetune(dataset)
         with _step("after", self.timings):
             after = self.evaluate("after", candidate, test)

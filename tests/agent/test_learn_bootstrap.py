@@ -80,6 +80,13 @@ def test_an_interrupted_loop_resumes_with_its_tasks(config: AppConfig) -> None:
     train, test = again.split(tasks)
     assert len(test) == 1 and len(train) == len(tasks) - 1
     assert not {t.group for t in train} & {t.group for t in test}
+    # an export the interrupted loop already wrote is reused, not written again
+    out = config.data_dir / "datasets" / again.learn.run_id
+    out.mkdir(parents=True)
+    manifest = {"hash": "h", "kinds": {"sft": {"train": 3, "validation": 0}}, "splits": {}}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert again.export() == (out, manifest)
+    assert again.learn.dataset == out and again.learn.fields["examples"]["sft"]["train"] == 3
 
 
 @pytest.mark.slow
