@@ -259,9 +259,10 @@ class Solver:
         log_ = JsonlLog(self.data_dir / "memory" / "attempts.jsonl")
         return [dict(r) for r in log_ if r.get("run_id") == run_id]
 
-    def sample(self, task: Task, model: str) -> list[Attempt]:
+    def sample(self, task: Task, model: str, deadline: float | None = None) -> list[Attempt]:
         """Rejection sampling: greedy, then sampled drafts; the passing attempts, fewest
-        model calls first, at most ``keep``."""
+        model calls first, at most ``keep``. The sampling try is skipped when less than three
+        greedy tries' time is left before ``deadline`` (``time.monotonic()``)."""
         tries = [1] + ([self.options.candidates] if self.options.candidates > 1 else [])
         passing: list[Attempt] = []
         for candidates in tries:
@@ -273,6 +274,8 @@ class Solver:
             if attempt.passed:
                 passing.append(attempt)
             if len(passing) >= self.options.keep:
+                break
+            if deadline is not None and time.monotonic() + 3 * attempt.seconds > deadline:
                 break
         return sorted(passing, key=lambda a: (a.model_calls, a.seconds))[: self.options.keep]
 

@@ -247,7 +247,7 @@ class BootstrapLoop:
                 if time.monotonic() > deadline:
                     self.progress(f"solve budget spent after {i - 1}/{len(tasks)} task(s)")
                     break
-                kept = solver.sample(task, self.learn.current)
+                kept = solver.sample(task, self.learn.current, deadline)
                 for attempt in kept:
                     solver.remember(memory, task, attempt)
                 record = {"task_id": task.task_id, "kind": task.kind, "kept": len(kept),
