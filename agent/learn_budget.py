@@ -62,6 +62,7 @@ class BudgetPlan:
             "lora_alpha": self.lora_alpha,
             "batch_size": self.batch_size,
             "device": self.device,
+            "max_seconds": max(60.0, self.train_s - TRAIN_OVERHEAD_S),
         }
 
 

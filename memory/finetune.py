@@ -39,7 +39,7 @@ def _run_key(base: BaseModel, dataset_sha: str, options: FinetuneOptions) -> str
     settings = {
         k: v
         for k, v in options.to_dict().items()
-        if k not in ("steps", "resume", "out_name", "merged", "base")
+        if k not in ("steps", "resume", "out_name", "merged", "base", "max_seconds", "device")
     }
     blob = json.dumps([base.sha256, dataset_sha, settings], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -150,6 +150,7 @@ def finetune(
         resume=options.resume,
         seed=options.seed,
         device=options.device,
+        max_seconds=options.max_seconds,
     )
     outcome = train_lora(hf_dir, dataset.train, dataset.validation, settings, run_dir, progress)
     timings["train_s"] = outcome.seconds
@@ -176,6 +177,7 @@ def finetune(
         "eval_loss": outcome.eval_loss,
         "steps": steps,
         "steps_this_run": outcome.steps_trained,
+        "steps_taken": (outcome.resumed_from_step or 0) + outcome.steps_trained,
         "resumed_from_step": outcome.resumed_from_step,
         "s_per_step": outcome.extra.get("s_per_step"),
         "tokens_per_s": outcome.extra.get("tokens_per_s"),

@@ -48,6 +48,7 @@ class TrainSettings:
     seed: int = 0
     lora_dropout: float = 0.05
     device: str = "auto"  # auto | cpu | cuda
+    max_seconds: float | None = None  # stop early (and save) to keep within this budget
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,28 @@ class _Collator:
         }
 
 
-def _progress_callback(progress: Progress, start_step: int) -> Any:
+def _progress_callback(
+    progress: Progress, start_step: int, max_seconds: float | None = None
+) -> Any:
+    """Reports each step; with ``max_seconds``, stops (and saves) before the next step would
+    end past that many seconds of training."""
     from transformers import TrainerCallback
 
     class _Report(TrainerCallback):
         started = time.perf_counter()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            if max_seconds is None:
+                return
+            elapsed = time.perf_counter() - self.started
+            per_step = elapsed / max(1, state.global_step - start_step)
+            if elapsed + per_step > max_seconds and state.global_step < state.max_steps:
+                progress(
+                    f"time budget: stopping at step {state.global_step}/{state.max_steps} "
+                    f"({elapsed:.0f}s of {max_seconds:.0f}s)"
+                )
+                control.should_training_stop = True
+                control.should_save = True
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
             if logs and "loss" in logs:
@@ -288,7 +306,7 @@ def _train_lora(
         data_collator=_Collator(
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         ),
-        callbacks=[_progress_callback(progress, resumed_from or 0)],
+        callbacks=[_progress_callback(progress, resumed_from or 0, settings.max_seconds)],
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through ``progress`` only
     if latest and resumed_from is not None and resumed_from >= settings.steps:
@@ -311,7 +329,7 @@ def _train_lora(
         history = [
             (int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e
         ]
-        steps_trained = settings.steps - (resumed_from or 0)
+        steps_trained = trainer.state.global_step - (resumed_from or 0)
     eval_loss = None
     if val_rows:
         eval_loss = float(trainer.evaluate(eval_dataset=val_rows)["eval_loss"])  # type: ignore[arg-type]

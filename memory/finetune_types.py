@@ -33,6 +33,8 @@ class FinetuneOptions:
       seed: for LoRA init, data order and the T5 tokenizer/weights.
       device: where LoRA trains: ``auto`` (CUDA when torch sees a GPU, else the CPU),
         ``cpu`` or ``cuda`` (an error when no GPU is usable).
+      max_seconds: stop training (saving the adapter) before this many seconds are spent,
+        even if fewer than ``steps`` were taken (``learn --bootstrap``'s budget).
       t5_scratch_lr / t5_d_model / t5_layers: a T5 trained from scratch (no ``base``).
     """
 
@@ -49,6 +51,7 @@ class FinetuneOptions:
     resume: bool = True
     seed: int = 0
     device: str = "auto"
+    max_seconds: float | None = None
     t5_scratch_lr: float = 3e-3
     t5_d_model: int = 128
     t5_layers: int = 2

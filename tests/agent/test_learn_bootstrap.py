@@ -204,3 +204,19 @@ def test_real_runs_that_get_worse_block_a_significant_gain(
     assert bootstrap_gate(gain, None).better
     verdict = bootstrap_gate(gain, deltas)
     assert not verdict.better and "real runs got worse" in verdict.reason
+
+
+def test_training_stops_when_its_time_share_is_spent() -> None:
+    from transformers import TrainerControl, TrainerState
+
+    from memory.finetune_train import _progress_callback
+
+    said: list[str] = []
+    state, control = TrainerState(), TrainerControl()
+    state.global_step, state.max_steps = 3, 15
+    _progress_callback(said.append, 0, max_seconds=3600).on_step_end(None, state, control)
+    assert not control.should_training_stop
+    _progress_callback(said.append, 0, max_seconds=0.0).on_step_end(None, state, control)
+    assert control.should_training_stop and control.should_save
+    assert said == ["time budget: stopping at step 3/15 (0s of 0s)"]
+    assert fit_budget(40, kinds=3).finetune()["max_seconds"] == 540.0

@@ -161,3 +161,21 @@ def test_hf_folder_base_and_merged_gguf(tmp_path: Path, fast_gguf: Path) -> None
             assert llm.chat(PROMPT, GenerationParams(max_tokens=8)).completion_tokens > 0
         finally:
             llm.close()
+
+
+def test_a_time_budget_stops_training_early_and_still_converts(
+    tmp_path: Path, fast_gguf: Path
+) -> None:
+    registry = ModelRegistry(tmp_path / "data")
+    data = chat_dataset(tmp_path / "ds", train=8)
+    lines: list[str] = []
+    options = FinetuneOptions(
+        out_name="fast-timed", steps=50, batch_size=2, max_length=128, max_seconds=0.5
+    )
+    result = finetune(
+        data, registry, options, work_root=tmp_path / "w", active_llm="fast",
+        progress=lines.append,
+    )  # fmt: skip
+    assert result.metrics["steps_taken"] == 1 and result.metrics["steps"] == 50
+    assert any(line.startswith("time budget: stopping at step 1/50") for line in lines)
+    assert result.adapter_path is not None and result.adapter_path.is_file()
