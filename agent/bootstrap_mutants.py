@@ -84,7 +84,11 @@ def _drop_branch(source: str, node: Func) -> Iterator[tuple[str, str | None, str
                 text = "".join(lines[: else_line - 1] + lines[last:])
                 yield "drop the else branch", text, old
         elif not n.orelse and len(n.body) == 1 and isinstance(n.body[0], ast.Return | ast.Raise):
-            parent_block = [s for s in ast.walk(node) if n in getattr(s, "body", [])]
+            parent_block = [
+                s
+                for s in ast.walk(node)
+                if isinstance(b := getattr(s, "body", None), list) and n in b
+            ]
             if parent_block and len(parent_block[0].body) > 1:  # type: ignore[attr-defined]
                 old = "".join(lines[first - 1 : last])
                 indent = old[: len(old) - len(old.lstrip())]

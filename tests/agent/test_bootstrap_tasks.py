@@ -215,3 +215,16 @@ def test_paraphrases_are_used_unless_they_leak(tmp_path: Path) -> None:
     assert by_name["clamp"].template >= 0 and "Limit the given" not in by_name["clamp"].issue
     assert by_name["scale"].template == -1
     assert by_name["scale"].issue.startswith("Could you please do this:")
+
+
+def test_mutants_of_code_with_expression_bodies() -> None:
+    """``IfExp.body`` and ``Lambda.body`` are expressions, not statement lists."""
+    source = (
+        "def pick(a, b):\n"
+        "    key = (lambda x: x) if a else None\n"
+        "    if a > b:\n"
+        "        return a\n"
+        "    return b if b else a\n"
+    )
+    found = mutants("m.py", source, per_function=20)
+    assert "drop an early-exit branch" in {c.detail for c in found}
