@@ -139,8 +139,8 @@ def mutants(path: str, source: str, *, per_function: int = 2, seed: int = 0) -> 
     out: list[Candidate] = []
     rng = random.Random(f"{seed}:{path}")
     for qual, node in functions(tree):
-        if node.name.startswith("__") and node.name.endswith("__"):
-            continue  # an issue cannot name `__init__` / `__doc__` unambiguously
+        if node.name.startswith("__"):
+            continue  # `__init__`, `__doc__`, mangled `__name`: an issue cannot name them well
         found: list[Candidate] = []
         original_fn = ast.get_source_segment(source, node) or ""
         for operator in OPERATORS:

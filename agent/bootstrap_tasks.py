@@ -321,8 +321,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Fix a bug in `{name}` ({path}): {test} fails.\n\n```\n{report}\n```",
         "`{qual}` gives a wrong result; the test {test} fails with:\n\n```\n{report}\n```\n\n"
         "Fix `{name}`.",
-        "Bug report: {test} is failing.\n\n```\n{report}\n```\n\nThe cause is in `{qual}` "
-        "in {path}; please fix it.",
+        "Bug report: `{qual}` in {path} is broken, {test} is failing.\n\n```\n{report}\n```\n\n"
+        "Please fix it.",
     ),
     "rename": (
         "Rename `{old}` to `{new}`.",
@@ -383,8 +383,8 @@ def file_candidates(path: str, source: str, kinds: Sequence[str]) -> list[Candid
         return []
     out: list[Candidate] = []
     for qual, node in functions(tree):
-        if node.name.startswith("__") and node.name.endswith("__"):
-            continue
+        if node.name.startswith("__"):
+            continue  # dunders and mangled names: an issue cannot name them well
         if "docstring" in kinds and (text := strip_docstring(source, node)) is not None:
             doc = ast.get_docstring(node) or ""
             out.append(
