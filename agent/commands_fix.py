@@ -67,7 +67,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "failures ignored, skipped if slower than the sandbox limit), always, never",
     )
     p.add_argument(
-        "--max-repairs", type=int, default=3, help="LLM repair attempts per phase (default 3)"
+        "--max-repairs",
+        type=int,
+        default=3,
+        help="repair rounds after the final validation fails (default 3)",
     )
     p.add_argument(
         "--spec-llm",
@@ -79,9 +82,24 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument(
         "--candidates",
         type=int,
-        default=1,
+        default=8,
         metavar="N",
-        help="sample N drafts per LLM phase and keep the best-ranked (default 1)",
+        help="at most N drafts per model-written phase; the first that passes the phase's "
+        "checks (tests, the issue's examples and acceptance checks) wins (default 8)",
+    )
+    p.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="time budget of one model-written phase, drafting and checking (default 300)",
+    )
+    p.add_argument(
+        "--phase-calls",
+        type=int,
+        default=24,
+        metavar="N",
+        help="model-call budget of one model-written phase (default 24)",
     )
     p.add_argument("--python", help="interpreter that runs the project's tests (default: this one)")
     p.add_argument(
@@ -114,8 +132,10 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         raise ValueError(
             "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
         )
-    if not 1 <= args.candidates <= 8:
-        raise ValueError("--candidates must be between 1 and 8")
+    if not 1 <= args.candidates <= 32:
+        raise ValueError("--candidates must be between 1 and 32")
+    if args.phase_seconds <= 0 or args.phase_calls < 1:
+        raise ValueError("--phase-seconds must be above 0 and --phase-calls at least 1")
     if args.max_repairs < 0:
         raise ValueError("--max-repairs must be 0 or more")
     if args.branch is not None:
@@ -135,6 +155,8 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         max_repairs=args.max_repairs,
         spec_llm=args.spec_llm,
         candidates=args.candidates,
+        phase_calls=args.phase_calls,
+        phase_seconds=args.phase_seconds,
     )
     digest = build_digest(config)
     style = StyleProfiler.load(config.data_dir)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.budget import Budget
 from agent.commit import CommitBuilder, PatchSet, slugify
 from agent.draft import Draft
 from cores.protocols import LLM
@@ -40,9 +41,13 @@ class FixOptions:
       full_tests: the project's whole pytest suite after the related tests: ``auto`` (a
         failure counts only if the test passes without the change; a suite slower than the
         sandbox limit is skipped), ``always`` (slow suites fail), ``never``.
-      max_repairs: LLM repair attempts per phase after the first draft.
-      candidates: drafts sampled per LLM phase (first at temperature 0, the rest at 0.7),
-        ranked by checks passed, StyleProfile score, then diff size; 1 = no sampling.
+      max_repairs: rounds of repair after the final validation (the full suite, the
+        doctests, the acceptance checks) fails; each round drafts within the phase budget.
+      candidates: the most drafts per model-written phase (``agent.sampler``): the first
+        greedy, then repairs with execution feedback and fresh samples; the first draft
+        that passes the phase's checks wins. 1 = one greedy draft, no sampling.
+      phase_calls / phase_seconds: the rest of a phase's budget: model calls and seconds,
+        drafting and checking together, repairs after the final validation included.
       spec_llm: how the issue becomes a spec. ``auto``: grounded planning, the rules as one
         proposer and the model (the 1.5B when installed) as the judge; ``always``: the
         free-form LLM backend proposes too; ``never``: the rules alone, no model (fast,
@@ -57,7 +62,13 @@ class FixOptions:
     full_tests: str = "auto"
     max_repairs: int = 3
     spec_llm: str = "auto"
-    candidates: int = 1
+    candidates: int = 8
+    phase_calls: int = 24
+    phase_seconds: float = 300.0
+
+    def budget(self) -> Budget:
+        """The budget of one model-written phase."""
+        return Budget(self.candidates, self.phase_calls, self.phase_seconds)
 
 
 @dataclass
@@ -68,6 +79,7 @@ class PhaseOutcome:
     attempts: int
     message: str = ""
     draft: Draft | None = None
+    spend: dict[str, Any] = field(default_factory=dict)  # drafts, model calls, seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +87,7 @@ class PhaseOutcome:
             "operation": self.operation,
             "ok": self.ok,
             "attempts": self.attempts,
+            "spend": self.spend,
             "message": self.message,
             "slots": dict(self.draft.slots) if self.draft else {},
         }
@@ -279,8 +292,15 @@ def summary_markdown(
     lines += [f"- {o.plain()}" for o in spec.operations]
     lines += ["", "## Phases", ""]
     for o in outcomes:
+        spent = (
+            f" ({o.spend['drafts']} draft(s), {o.spend['calls']} model call(s), "
+            f"{o.spend['seconds']} s)"
+            if o.spend.get("calls")
+            else ""
+        )
         lines.append(
-            f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after {o.attempts} attempt(s)"
+            f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after "
+            f"{o.attempts} attempt(s){spent}"
         )
     lines += ["", "## Validation", ""]
     for check in validation.get("checks", []):
