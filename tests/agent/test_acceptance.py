@@ -412,3 +412,21 @@ def test_a_bug_reports_descriptive_intro_marks_the_output_wrong() -> None:
     )
     assert [e.label for s in sessions(issue, bug_report=True) for e in s.examples] == ["wrong"]
     assert [e.label for s in sessions(issue) for e in s.examples] == ["unclear"]
+
+
+def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
+    from agent.acceptance import AcceptanceReport, CheckResult
+    from agent.fix_verdict import unchecked_behaviour, verdict_of
+
+    spec = Spec("i", "make it faster", (Operation("edit", "m.f"),))
+    post = CheckResult("f_exists", "postcondition", "f exists", True)
+    only_post = AcceptanceReport((post,))
+    coverage = coverage_of(spec)
+    unchecked = unchecked_behaviour(spec, only_post)
+    assert unchecked == ["edit m.f"]
+    verdict = verdict_of(True, coverage, only_post, unchecked)
+    assert verdict.status == "unverified" and "nothing in the issue could be run" in verdict.why
+    example = CheckResult("ex", "example", "the issue's example", True)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, example))) == []
+    templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
+    assert unchecked_behaviour(templated, only_post) == []  # a template is not free code

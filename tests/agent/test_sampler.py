@@ -36,6 +36,7 @@ def run(repo: Path, replies: list[str], *extra: str) -> subprocess.CompletedProc
         repo,
         ISSUE,
         "--apply",
+        "--accept-unverified",  # the issue states nothing to run: an honest "unverified"
         "--max-repairs",
         "0",
         "--set",
@@ -55,7 +56,8 @@ def test_an_identical_draft_is_not_run_again_and_a_fresh_sample_follows(shop: Pa
     same = broken.replace("undefined_helper()", "undefined_helper( )")  # the same code
     good = edit("pass")
     out = run(shop, [broken, same, good], "--candidates", "3")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
+    assert "nothing in the issue could be run to confirm" in out.stderr
     outcomes = [a["outcome"] for a in drafts_of(shop)]
     assert outcomes == ["failed", "repeated", "validated"]
     third = drafts_of(shop)[2]
@@ -85,7 +87,7 @@ def test_a_draft_that_breaks_a_related_test_never_wins(shop: Path) -> None:  # n
     )
     right = edit("pass")
     out = run(shop, [wrong, right], "--candidates", "2")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
     drafts = drafts_of(shop)
     assert [a["outcome"] for a in drafts] == ["failed", "validated"]
     assert "related_tests" in drafts[1]["messages"][-1]["content"]
