@@ -132,6 +132,15 @@ def run_task(task_id: str, model: str, n: int, work: Path, timeout: int) -> dict
     }
 
 
+def _commit() -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -182,22 +191,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"draft {row['winning_draft']}",
                     flush=True,
                 )
-            runs[key] = {
-                "summary": summarize(rows),
-                "wall_s": round(time.perf_counter() - start, 1),
-                "rows": rows,
-            }
+            wall = round(time.perf_counter() - start, 1)
+            if args.tasks and key in runs:  # a re-run of some tasks replaces their rows
+                again = {r["id"] for r in rows}
+                rows = [r for r in runs[key]["rows"] if r["id"] not in again] + rows
+                wall = round(runs[key]["wall_s"] + wall, 1)
+            for row in rows:
+                row.setdefault("commit", _commit())
+            runs[key] = {"summary": summarize(rows), "wall_s": wall, "rows": rows}
             print(key, json.dumps(runs[key]["summary"]), flush=True)
-            commit = subprocess.run(
-                ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout.strip()
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(
-                json.dumps({"commit": commit, "tasks": tasks, "runs": runs}, indent=2) + "\n"
-            )
+            everything = sorted({r["id"] for run in runs.values() for r in run["rows"]})
+            args.out.write_text(json.dumps({"tasks": everything, "runs": runs}, indent=2) + "\n")
     return 0
 
 
