@@ -54,6 +54,7 @@ def run_task(task_id: str, model: str, n: int, work: Path, timeout: int) -> dict
     """One task through the harness; the harness row plus what ``fix`` reported."""
     data = work / f"{model}-n{n}" / task_id
     data.mkdir(parents=True, exist_ok=True)
+    commit = _commit()  # the code this task ran with
     report = data / "fix.json"
     fix = [
         sys.executable,
@@ -116,6 +117,7 @@ def run_task(task_id: str, model: str, n: int, work: Path, timeout: int) -> dict
     phases = result.get("phases") or []
     return {
         "id": task_id,
+        "commit": commit,
         "category": row.get("category"),
         "model": model,
         "n": n,
