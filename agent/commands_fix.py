@@ -95,6 +95,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="time budget of one model-written phase, drafting and checking (default 300)",
     )
     p.add_argument(
+        "--one-model",
+        action="store_true",
+        help="draft with the configured model only (by default every other fresh sample of "
+        "model-written code comes from the 1.5B judge model where it is installed)",
+    )
+    p.add_argument(
         "--phase-calls",
         type=int,
         default=24,
@@ -157,6 +163,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
         candidates=args.candidates,
         phase_calls=args.phase_calls,
         phase_seconds=args.phase_seconds,
+        one_model=args.one_model,
     )
     digest = build_digest(config)
     style = StyleProfiler.load(config.data_dir)

@@ -105,6 +105,7 @@ class SourceRequest:
     role: str = "slot"
     temperature: float | None = None
     variant: str = "issue"
+    alternate: bool = False
 
 
 def string_fields_schema(names: list[str], max_length: int = 60) -> dict[str, Any]:
@@ -174,6 +175,9 @@ class Drafter:
         # what the current phase's code does now and what the issue expects of it (the
         # issue's examples run on the scratch copy): the localized facts of a code slot
         self.facts = ""
+        # another model for some fresh samples of a code slot (the 1.5B where installed):
+        # two models miss in different ways
+        self.alternate: LLM | None = None
         self._sent: set[str] = set()  # every prompt sent, so that none is sent twice
 
     def node_source(self, qualname: str, files: Mapping[str, str]) -> tuple[str, str]:
@@ -205,11 +209,18 @@ class Drafter:
         )
 
     def _chat(
-        self, role: str, messages: list[Message], params: GenerationParams
+        self,
+        role: str,
+        messages: list[Message],
+        params: GenerationParams,
+        llm: LLM | None = None,
     ) -> tuple[str, LLMCall]:
-        assert self.llm is not None
+        llm = llm or self.llm
+        assert llm is not None
         key = hashlib.sha256(
-            json.dumps([[m.to_dict() for m in messages], params.to_dict()], sort_keys=True).encode()
+            json.dumps(
+                [llm.model_id, [m.to_dict() for m in messages], params.to_dict()], sort_keys=True
+            ).encode()
         ).hexdigest()
         if key in self._sent:  # the same prompt again would get the same answer: vary it
             params = replace(
@@ -218,7 +229,7 @@ class Drafter:
             key += ":resampled"
         self._sent.add(key)
         start = time.perf_counter()
-        out = self.llm.chat(messages, params)
+        out = llm.chat(messages, params)
         call = LLMCall(
             role,
             tuple(m.to_dict() for m in messages),
@@ -243,11 +254,12 @@ class Drafter:
         sample: int = 0,
         temperature: float | None = None,
         variant: str = "issue",
+        alternate: bool = False,
     ) -> Draft:
         """One draft of the phase's slots. ``sample`` seeds it (and, without ``temperature``,
         the first sample is greedy and later ones at 0.7); ``variant`` words a code slot's
         request: ``issue`` (the issue with the localized facts) or ``minimal`` (change only
-        the lines that must change)."""
+        the lines that must change); ``alternate`` asks the alternate model for a code slot."""
         op = phase.operation
         needs = self.slots_for(op)
         slots: dict[str, Any] = {}
@@ -297,7 +309,7 @@ class Drafter:
                 max_tokens=self.max_tokens,
             )
             if not member_calls:  # a class without methods: the model rewrites it whole
-                how = SourceRequest(sample, role, temperature, variant)
+                how = SourceRequest(sample, role, temperature, variant, alternate)
                 code, call = self._draft_source(op, files, feedback, previous, how)
                 member_calls = [call]
             calls.extend(member_calls)
@@ -309,7 +321,7 @@ class Drafter:
         elif "source" in needs or "body" in needs:
             slot = "body" if "body" in needs else "source"
             earlier = {"source": previous.get(slot)} if previous else None
-            how = SourceRequest(sample, role, temperature, variant)
+            how = SourceRequest(sample, role, temperature, variant, alternate)
             code, call = self._draft_source(op, files, feedback, earlier, how)
             calls.append(call)
             slots[slot] = code
@@ -537,7 +549,8 @@ class Drafter:
             stop=("\n```\n",),
             copies_input=rewrite,
         )
-        raw, call = self._chat(how.role, messages, params)
+        llm = self.alternate if how.alternate and self.alternate is not None else None
+        raw, call = self._chat(how.role, messages, params, llm)
         wanted = "" if op.op == "extract_helper" else name
         code = pick_definition(drop_unused_imports(extract_code(raw)), wanted)
         problem = check_definition(code, wanted)

@@ -48,6 +48,8 @@ class FixOptions:
         that passes the phase's checks wins. 1 = one greedy draft, no sampling.
       phase_calls / phase_seconds: the rest of a phase's budget: model calls and seconds,
         drafting and checking together, repairs after the final validation included.
+      one_model: draft with the configured model only; otherwise every other fresh sample
+        of a code slot comes from the judge model where it is another one (the 1.5B).
       spec_llm: how the issue becomes a spec. ``auto``: grounded planning, the rules as one
         proposer and the model (the 1.5B when installed) as the judge; ``always``: the
         free-form LLM backend proposes too; ``never``: the rules alone, no model (fast,
@@ -65,6 +67,7 @@ class FixOptions:
     candidates: int = 8
     phase_calls: int = 24
     phase_seconds: float = 300.0
+    one_model: bool = False  # draft with the configured model only (no alternate samples)
 
     def budget(self) -> Budget:
         """The budget of one model-written phase."""
@@ -167,6 +170,14 @@ class LazyLLM:
         if self._judge is None:
             self._judge = self._judge_factory()
         return self._judge
+
+    def alternate(self) -> LLM | None:
+        """A second model for drafting: the judge, where it is another model (the 1.5B
+        beside the default), else None."""
+        if self._judge_factory is None or self._judge_factory is self._factory:
+            return None
+        judge = self.judge()
+        return None if judge.model_id == self.get().model_id else judge
 
     def close(self) -> None:
         for model in (self._llm, self._judge):

@@ -285,6 +285,11 @@ class FixRun:
         drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
         if any(drafter.slots_for(p.operation) for p in plan.phases):
             drafter.llm = self.llm.get()
+        code = {"source", "body"}
+        if not self.options.one_model and any(
+            code & set(drafter.slots_for(p.operation)) for p in plan.phases
+        ):
+            drafter.alternate = self.llm.alternate()
         with self._scratch() as scratch:
             scripts_dir = (self.work or scratch.root.parent) / "scripts"
             scripts_dir.mkdir(mode=0o700, exist_ok=True)

@@ -9,7 +9,8 @@ that needs the model draws up to ``Budget.drafts`` drafts:
 - after a failure, a repair of that draft with the concrete execution feedback (the
   example's actual and expected output, the failing test) — once greedy, then sampled;
 - otherwise (or after two repairs in a row) a fresh sample at a higher temperature, worded
-  as the whole new code or as the smallest change, alternately.
+  as the whole new code or as the smallest change, every other one from the alternate model
+  (the 1.5B where installed).
 
 Every draft is run by the oracle on the scratch copy (the phase script, the lint checks,
 the issue's examples, the related tests, the acceptance checks). The first draft that
@@ -188,9 +189,13 @@ class Sampler:
             temperature = 0.0 if state.repairs_in_a_row == 0 else 0.5
             state.repairs_in_a_row += 1
             variant, feedback, previous = "issue", state.feedback, state.previous
+            alternate = False
         else:
-            temperature = 0.0 if attempt == 1 else 0.8
-            variant = "minimal" if state.fresh % 2 else "issue"
+            # fresh samples: the alternate model (where there is one) every other time,
+            # greedy on its first; the other wording every other pair
+            alternate = self.drafter.alternate is not None and state.fresh % 2 == 1
+            temperature = 0.0 if attempt == 1 or (alternate and state.fresh == 1) else 0.8
+            variant = "minimal" if (state.fresh // 2) % 2 else "issue"
             state.fresh += 1
             state.repairs_in_a_row = 0
             feedback, previous = None, None
@@ -204,6 +209,7 @@ class Sampler:
                 sample=attempt - 1,
                 temperature=temperature if self.drafter.slots_for(phase.operation) else None,
                 variant=variant,
+                alternate=alternate,
             )
         except SandboxError:
             raise  # ours, not the model's: never a repair

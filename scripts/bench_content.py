@@ -73,7 +73,8 @@ def run_task(task_id: str, model: str, n: int, work: Path, timeout: int) -> dict
         "--candidates",
         str(n),
         "--model",
-        model,
+        model.split("+")[0],
+        *([] if "+" in model else ["--one-model"]),
         "--data-dir",
         str(data / "agent_data"),
         "--python",
@@ -169,7 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--models", nargs="+", default=["default"])
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=["default"],
+        help="registry names; NAME+quality: NAME drafts, the 1.5B gives every other fresh "
+        "sample (fix's own default); NAME alone: --one-model",
+    )
     p.add_argument("--n", nargs="+", type=int, default=[1, 4, 8], help="drafts per phase")
     p.add_argument("--tasks", nargs="*", help="task ids (default: every content task)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per task")

@@ -193,3 +193,15 @@ def test_the_real_default_model_fixes_a_small_real_bug(tmp_path: Path) -> None:
     assert check.stdout.split() == ["0", "10"]
     calls = [a for a in memory(repo, "attempts.jsonl") if a.get("role") in ("slot", "repair")]
     assert calls and all(a["model_id"].startswith("default@") for a in calls)
+
+
+def test_an_alternate_model_answers_when_asked(tmp_path: Path) -> None:
+    drafter, phase, llm = _drafter(tmp_path, ["```python\ndef f(x):\n    return x + 1\n```"])
+    other = ScriptedLLM(["```python\ndef f(x):\n    return x + 2\n```"], model_id="other")
+    drafter.alternate = other
+    files = {"pkg/m.py": "def f(x):\n    return x\n"}
+    first = drafter.draft(phase, files)
+    second = drafter.draft(phase, files, alternate=True)
+    assert len(llm.calls) == 1 and len(other.calls) == 1
+    assert second.calls[0].model_id == "other" and "x + 2" in second.slots["source"]
+    assert first.calls[0].model_id == "scripted"
