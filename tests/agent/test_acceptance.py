@@ -430,3 +430,20 @@ def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
     assert unchecked_behaviour(spec, AcceptanceReport((post, example))) == []
     templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
     assert unchecked_behaviour(templated, only_post) == []  # a template is not free code
+
+
+def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None:
+    from agent.acceptance import concise
+
+    (tmp_path / "m.py").write_text("def tail(n, seq):\n    return list(seq[-n:])\n")
+    issue = "tail(0, seq) is wrong; it should give:\n\n>>> from m import tail\n>>> tail(0, [1, 2])\n[]\n"
+    spec = Spec("t", issue, (Operation("edit", "m.tail"),))
+    digest = RepositoryDigest.build(tmp_path, tmp_path / ".cache")
+    module = acceptance_module(issue, spec, list(digest.definitions()))
+    report = run_acceptance(module, tmp_path, sys.executable, Sandbox())
+    failed = [r for r in report.results if not r.ok]
+    assert (
+        failed
+        and concise(failed[0].message) == "`tail(0, [1, 2])` returned `[1, 2]`, expected `[]`"
+    )
+    assert "returned `[1, 2]`, expected `[]`" in report.message()
