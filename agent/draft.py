@@ -375,25 +375,39 @@ class Drafter:
         params = described_parameters(node) if wants_params else []
         if params:
             ask += f" Describe each parameter ({', '.join(params)}) and what it returns."
-        # The second try leaves the request out: a small model that parrots it once will
-        # parrot it again, but describes plain code well enough.
-        for context in (request, ""):
-            messages = self._ask(system, code + context + ask, feedback, "Your previous docstring")
+        # Later tries leave the request out: a small model that parrots it once will parrot
+        # it again, but describes plain code well enough. When the issue wants the
+        # parameters, a docstring that leaves some out is asked again (at most twice) with
+        # the names it missed, and the one that misses fewest is kept.
+        best: tuple[int, str] | None = None
+        extra = feedback
+        for attempt in range(3 if wants_params else 2):
+            context = request if attempt == 0 else ""
+            messages = self._ask(system, code + context + ask, extra, "Your previous docstring")
             value, _, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
             if not isinstance(value, dict) or not isinstance(value.get("docstring"), str):
                 calls.append(replace(call, error=call.error or "no `docstring` string"))
-                return None, calls
+                break
             text = tidy_docstring(value["docstring"], width=self._docstring_width(node))
             problem = docstring_problem(text, node, self.issue)
-            calls.append(replace(call, parsed=text, error=problem))
-            if problem is None:
-                gaps = docstring_gaps(text, node) if wants_params else []
-                if gaps:  # the acceptance checks report it; not worth more model calls
-                    log.info("the docstring of %s leaves out %s", name, ", ".join(gaps))
-                return text, calls
-            if "repeats the request" not in problem:
-                break  # the sampler asks again with this feedback
-        return None, calls
+            if problem is not None:
+                calls.append(replace(call, parsed=text, error=problem))
+                if "repeats the request" not in problem:
+                    break  # the sampler asks again with this feedback
+                extra = problem
+                continue
+            gaps = docstring_gaps(text, node) if wants_params else []
+            calls.append(replace(call, parsed=text))
+            if best is None or len(gaps) < best[0]:
+                best = (len(gaps), text)
+            if not gaps:
+                break
+            extra = f"it does not describe {', '.join(gaps)}; describe each of them"
+        if best is None:
+            return None, calls
+        if calls[-1].error:  # a later try was worse than the one kept
+            calls[-1] = replace(calls[-1], error=None, parsed={"rejected": calls[-1].error})
+        return best[1], calls
 
     def _docstring_width(self, node: str) -> int:
         """Prose width: 72 (PEP 8), less where the project's lines are shorter."""
