@@ -125,6 +125,7 @@ class _Round:
     seen: set[str] = field(default_factory=set)
     trials: list[Trial] = field(default_factory=list)
     repairs_in_a_row: int = 0
+    repeated: bool = False  # a draft came back identical to an earlier one
     fresh: int = 0
     parent: str | None = None
     last_error: str = ""
@@ -186,7 +187,9 @@ class Sampler:
         repair = state.feedback is not None and state.previous is not None
         repair = repair and state.repairs_in_a_row < 2
         if repair:
-            temperature = 0.0 if state.repairs_in_a_row == 0 else 0.5
+            # greedy first; once the model has repeated itself, sampled (a greedy repair of
+            # a similar prompt tends to send the same code back)
+            temperature = 0.0 if state.repairs_in_a_row == 0 and not state.repeated else 0.6
             state.repairs_in_a_row += 1
             variant, feedback, previous = "issue", state.feedback, state.previous
             alternate = False
@@ -228,6 +231,7 @@ class Sampler:
         if key in state.seen:
             self.record(draft, "repeated", None, attempt, state.parent)
             state.repairs_in_a_row = 2  # that repair path is done: sample afresh next
+            state.repeated = True
             state.last_error = state.last_error or "the model repeated an earlier answer"
             return None
         state.seen.add(key)
