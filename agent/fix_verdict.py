@@ -73,7 +73,14 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
         and not (o.op == "add_method" and o.params.get("name") in TEMPLATED)
         and not (o.op == "add_parameter" and o.params.get("body") is False)
     ]
-    checked = [r for r in acceptance.results if r.applies and r.kind in ("example", "statement")]
+    # an example that only no longer gives what the issue calls wrong shows a change, not the
+    # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`)
+    checked = [
+        r
+        for r in acceptance.results
+        if r.applies
+        and (r.kind == "statement" or (r.kind == "example" and not r.name.endswith("not_wrong")))
+    ]
     return [] if checked else free
 
 
@@ -99,7 +106,7 @@ def verdict_of(
         reasons.append(
             "nothing in the issue could be run to confirm the model-written change ("
             + "; ".join(unchecked[:3])
-            + "): no example or stated result to check; review it"
+            + "): no expected output or stated result to check it against; review it"
         )
     if reasons:
         return Verdict(UNVERIFIED, "; ".join(reasons), coverage, acceptance)

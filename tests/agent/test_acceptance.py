@@ -428,6 +428,8 @@ def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
     assert verdict.status == "unverified" and "nothing in the issue could be run" in verdict.why
     example = CheckResult("ex", "example", "the issue's example", True)
     assert unchecked_behaviour(spec, AcceptanceReport((post, example))) == []
+    changed = CheckResult("test_example_issue_example_1_not_wrong", "example", "no longer", True)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, changed))) == ["edit m.f"]
     templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
     assert unchecked_behaviour(templated, only_post) == []  # a template is not free code
 
