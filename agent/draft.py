@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import dunders
-from agent.codemods.content_namedtuple import namedtuple_fields
+from agent.codemods.modernize.namedtuple import namedtuple_fields
 from agent.docstrings import copies_issue, tidy_docstring
 from agent.draft_code import (
     annotation_targets,

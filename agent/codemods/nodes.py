@@ -124,6 +124,16 @@ def walk_defs(
                 yield from walk_defs(suite.body, prefix, (*blocks, suite), parents)
 
 
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """Whether ``stmt`` is a lone string expression (a docstring where it stands first)."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
 def close_names(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
     """The candidates closest to ``name`` (by full name, then by last component)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import agent.codemods.content  # noqa: F401  (registers the content ops)
+import agent.codemods.modernize  # noqa: F401  (registers modernize)
 from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped, apply_operation
 from agent.draft import needed_slots
 from planner.spec import Operation

@@ -1,0 +1,10 @@
+"""The content operations, whose new text an LLM writes into slots.
+
+``edit``, ``add_function``, ``add_method``, ``add_docstring``, ``add_annotations`` (with the
+members and signatures forms of their slots) and the deterministic ``add_decorator`` /
+``remove_decorator``. Importing this package registers them in ``REGISTRY``.
+"""
+
+from agent.codemods.content import annotations, docstring, edit  # noqa: F401  (registration)
+
+__all__: list[str] = []
