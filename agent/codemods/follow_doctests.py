@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from agent.codemods.base import RepoFiles
-from agent.codemods.rename.resolve import RepoIndex
+from agent.codemods.index import RepoIndex
 from agent.codemods.rename.target import Target, resolve_target
 from planner.spec import Operation
 

@@ -21,8 +21,8 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import GlobalScope, MetadataWrapper
 
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
+from agent.codemods.index import RepoIndex
 from agent.codemods.rename.refs import Collector, FileScopes, import_module_of
-from agent.codemods.rename.resolve import RepoIndex
 from agent.codemods.rename.shared import (
     SymbolCommand,
     SymbolPlan,
@@ -145,7 +145,7 @@ def change_import(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     module, name = split
     if module == new_module:
         return Skipped(f"{op.target} is already imported from {new_module}")
-    new_info = index.module_info(str(new_module))
+    new_info = index.module_bindings(str(new_module))
     if new_info is not None and name not in new_info.bound() and not new_info.stars:
         return Failed(
             f"change_import {op.target}: {new_module} ({new_info.path}) does not define or "

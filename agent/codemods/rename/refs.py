@@ -25,7 +25,7 @@ from libcst.metadata import (
     QualifiedNameSource,
 )
 
-from agent.codemods.rename.resolve import Family
+from agent.codemods.index.bindings import Family
 from planner.digest_types import absolute_module
 
 BindingKind = str  # "name": rename the imported name; "asname": rename the alias; "as": add one

@@ -12,10 +12,11 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from agent.codemods.base import Applied, Failed, Result, Skipped
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.bindings import Family
 from agent.codemods.rename.refs import Collector, FileScopes, Refs, find_member, find_symbol
-from agent.codemods.rename.resolve import Family, RepoIndex
 from agent.codemods.rename.target import Target
-from agent.codemods.rename.view import FocusedCommand, RunOutcome, run_command
+from agent.codemods.rename.view import FocusedCommand, RunOutcome, run_over_files
 
 
 def check_identifier(value: Any, what: str) -> str | None:
@@ -105,7 +106,7 @@ def run_on(index: RepoIndex, paths: Sequence[str], command: FocusedCommand) -> R
     """Run ``command`` on ``paths`` with the ``ast`` trees the index already parsed."""
 
     def syntax_of(path: str) -> ast.Module | None:
-        info = index.info(path)
+        info = index.bindings(path)
         return info.tree if info is not None else None
 
-    return run_command(index.files, paths, command, syntax_of)
+    return run_over_files(index.files, paths, command, syntax_of)

@@ -1,8 +1,8 @@
 """Built-in operations ``rename`` and ``rename_parameter`` (``change_import`` and
 ``replace_calls`` live in ``rename.calls``).
 
-Importing this module registers the two handlers. Each resolves its target with
-``rename.resolve`` (``ast``, repository-wide), then runs a LibCST codemod with
+Importing this module registers the two handlers. Each resolves its target with the
+repository's ``RepoIndex`` (``ast``, repository-wide), then runs a LibCST codemod with
 ``ScopeProvider`` metadata on the files whose text contains the words involved —
 and on nothing else, which keeps a repository-wide rename on a large project quick.
 Only the renamed tokens change; strings, comments and unrelated attributes stay.
@@ -21,8 +21,9 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import BuiltinScope, FunctionScope, GlobalScope, MetadataWrapper
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.bindings import iter_top, word_re
 from agent.codemods.rename.alias import keep_reexports, with_alias
-from agent.codemods.rename.resolve import RepoIndex, iter_top, word_re
 from agent.codemods.rename.shared import (
     SymbolCommand,
     SymbolPlan,
@@ -82,14 +83,14 @@ def _conflicts(index: RepoIndex, plan: SymbolPlan, new: str) -> list[str]:
     if plan.family is not None:
         found = []
         for module, path in sorted(plan.family.members):
-            info = index.module_info(module)
+            info = index.module_bindings(module)
             cls = info.classes.get(path) if info else None
             if cls and (new in cls.members or new in cls.self_attrs):
                 found.append(f"class {module}.{path}")
         return found
     found = []
     for module in sorted(plan.alias_modules):
-        info = index.module_info(module)
+        info = index.module_bindings(module)
         if info is not None and new in info.bound():
             found.append(f"module {module} ({info.path})")
     return found
@@ -213,7 +214,7 @@ def _docstring_node(func: cst.FunctionDef) -> cst.SimpleString | None:
 
 def _function_params(index: RepoIndex, target: Target) -> list[str] | str:
     """The parameter names of the target function (or an error message)."""
-    info = index.info(target.path)
+    info = index.bindings(target.path)
     body: list[ast.stmt] = info.tree.body if info else []
     for part in target.parts[:-1]:
         found = [s for s in iter_top(body) if isinstance(s, ast.ClassDef) and s.name == part]

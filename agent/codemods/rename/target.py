@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.codemods.rename.resolve import RepoIndex
+from agent.codemods.index import RepoIndex
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def resolve_target(
         )
     module, rest = split
     path = index.by_module[module]
-    info = index.info(path)
+    info = index.bindings(path)
     if info is None:
         return f"{qualname} was not found: {path} is not valid Python, so it cannot be read."
     if not rest:

@@ -1,9 +1,9 @@
-"""Run a symbol codemod over files: ``FocusedCommand`` and ``run_command``.
+"""Run a symbol codemod over files: ``FocusedCommand`` and ``run_over_files``.
 
 A ``FocusedCommand`` resolves its metadata (``ScopeProvider``) on the focused view of
 a module (``rename.focus``), finds its edits there — keyed by nodes the real tree
 also holds — and then transforms the real tree, walking only the statements the view
-kept. ``run_command`` runs one command through LibCST's ``transform_module`` on each
+kept. ``run_over_files`` runs one command through LibCST's ``transform_module`` on each
 file and gathers the changed texts.
 """
 
@@ -43,7 +43,7 @@ class FocusedCommand(VisitorBasedCodemodCommand):
     child → parent for the view, from ``rename.refs.Collector``). The transform then
     walks the real tree, skipping the statements the view left out. A file without
     edits is skipped (no code generation). One instance serves every file of a run,
-    as in LibCST's own runner: ``run_command`` swaps the context and per-file state.
+    as in LibCST's own runner: ``run_over_files`` swaps the context and per-file state.
     """
 
     DESCRIPTION = "Edit the nodes that refer to one symbol."
@@ -131,7 +131,7 @@ class RunOutcome:
     unparsable: list[str] = field(default_factory=list)
 
 
-def run_command(
+def run_over_files(
     files: RepoFiles,
     paths: Sequence[str],
     command: FocusedCommand,

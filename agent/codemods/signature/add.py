@@ -22,13 +22,14 @@ from typing import Any
 import libcst as cst
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.definitions import DefInfo
 from agent.codemods.signature.codemod import (
     Report,
     SignatureEdit,
     Site,
     apply_edits,
 )
-from agent.codemods.signature.index import DefInfo, RepoIndex, function_target
 from agent.codemods.signature.params import (
     KWONLY,
     POSONLY,
@@ -39,6 +40,7 @@ from agent.codemods.signature.params import (
     signature_of,
     to_keywords,
 )
+from agent.codemods.signature.targets import function_target
 from planner.spec import Operation
 
 log = logging.getLogger(__name__)

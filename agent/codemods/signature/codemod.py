@@ -40,10 +40,10 @@ from libcst.metadata import (
 )
 
 from agent.codemods.base import Applied, Failed, Result, Skipped
-from agent.codemods.signature.index import RepoIndex
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.definitions import DefInfo
 from agent.codemods.signature.params import code
 from agent.codemods.signature.resolve import CallResolver, attr_name
-from agent.codemods.signature.scan import DefInfo
 
 log = logging.getLogger(__name__)
 

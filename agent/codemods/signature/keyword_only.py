@@ -9,15 +9,15 @@ positionally into keyword form, ``super().__init__(...)`` chains included.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import libcst as cst
 
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.definitions import DefInfo
 from agent.codemods.signature.codemod import Report, SignatureEdit, Site, apply_edits
-from agent.codemods.signature.index import DefInfo, RepoIndex, function_target
 from agent.codemods.signature.params import (
     KWONLY,
     NORMAL,
@@ -29,20 +29,13 @@ from agent.codemods.signature.params import (
     rebuild_parameters,
     to_keywords,
 )
+from agent.codemods.signature.shared import as_names
+from agent.codemods.signature.targets import function_target
 from planner.spec import Operation
 
 __all__ = ["KeywordOnlyEdit", "make_keyword_only"]
 
 log = logging.getLogger(__name__)
-
-
-def as_names(value: Any) -> list[str]:
-    """A ``names`` param as a list (a YAML list, or one string separated by commas/spaces)."""
-    if isinstance(value, str):
-        return [n for n in re.split(r"[,\s]+", value) if n]
-    if isinstance(value, Sequence):
-        return [str(n).strip() for n in value if str(n).strip()]
-    return []
 
 
 class KeywordOnlyEdit(SignatureEdit):

@@ -15,67 +15,22 @@ from typing import TypeVar
 
 import libcst as cst
 
-POSONLY, NORMAL, VARARGS, KWONLY, VARKW = "posonly", "normal", "varargs", "kwonly", "varkw"
+from agent.codemods.index.definitions import (
+    KWONLY,
+    NORMAL,
+    POSONLY,
+    VARARGS,
+    VARKW,
+    ParamInfo,
+    Signature,
+)
+
 _EMPTY = cst.Module([])
 
 
 def code(node: cst.CSTNode) -> str:
     """Source text of a node."""
     return _EMPTY.code_for_node(node)
-
-
-@dataclass(frozen=True)
-class ParamInfo:
-    """One parameter: its name, kind, default and annotation as source text."""
-
-    name: str
-    kind: str
-    default: str | None = None
-    annotation: str | None = None
-
-    def describe(self) -> str:
-        star = {VARARGS: "*", VARKW: "**"}.get(self.kind, "")
-        text = f"{star}{self.name}"
-        if self.annotation:
-            text += f": {self.annotation}"
-        if self.default is not None:
-            text += f" = {self.default}" if self.annotation else f"={self.default}"
-        return text
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A function's parameters in order."""
-
-    params: tuple[ParamInfo, ...]
-
-    @property
-    def positional(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.params if p.kind in (POSONLY, NORMAL))
-
-    @property
-    def varargs(self) -> str | None:
-        return next((p.name for p in self.params if p.kind == VARARGS), None)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.params)
-
-    def get(self, name: str) -> ParamInfo | None:
-        return next((p for p in self.params if p.name == name), None)
-
-    def describe(self) -> str:
-        parts: list[str] = []
-        for param in self.params:
-            bare = not any(p.kind == VARARGS for p in self.params)
-            if param.kind == KWONLY and bare and "*" not in parts:
-                parts.append("*")
-            parts.append(param.describe())
-            if param.kind == POSONLY and not any(
-                p.kind == POSONLY for p in self.params[self.params.index(param) + 1 :]
-            ):
-                parts.append("/")
-        return f"({', '.join(parts)})"
 
 
 def _info(param: cst.Param, kind: str) -> ParamInfo:

@@ -23,6 +23,8 @@ from libcst.metadata import ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result
+from agent.codemods.index import RepoIndex
+from agent.codemods.index.definitions import DefInfo
 from agent.codemods.signature.codemod import (
     Report,
     SignatureCommand,
@@ -30,7 +32,6 @@ from agent.codemods.signature.codemod import (
     Site,
     apply_edits,
 )
-from agent.codemods.signature.index import DefInfo, RepoIndex
 from agent.codemods.signature.params import (
     KWONLY,
     NORMAL,
@@ -42,6 +43,7 @@ from agent.codemods.signature.params import (
     rebuild_args,
     rebuild_parameters,
 )
+from agent.codemods.signature.targets import functions_in, resolve_target
 from planner.spec import Operation
 
 log = logging.getLogger(__name__)
@@ -230,7 +232,7 @@ def remove_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) 
         return Failed(
             f"remove_parameter on {op.target}: send `name` (a parameter or a glob like cache_*)"
         )
-    found = index.resolve_target(op.target)
+    found = resolve_target(index, op.target)
     if isinstance(found, str):
         return Failed(f"remove_parameter: {found}")
     if found.kind == "function":
@@ -238,7 +240,7 @@ def remove_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) 
         assert info is not None
         defs = [info]
     else:
-        defs = index.functions_in(found)
+        defs = functions_in(index, found)
     chosen = [(d, _matching(d, pattern)) for d in defs]
     chosen = [(d, names) for d, names in chosen if names]
     if not chosen:

@@ -21,8 +21,8 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 from libcst.metadata.scope_provider import Assignment
 
-from agent.codemods.signature.index import absolute_name, decorator_kind
-from agent.codemods.signature.scan import DefInfo
+from agent.codemods.index.definitions import DefInfo
+from agent.codemods.signature.shared import absolute_name, decorator_kind
 
 if TYPE_CHECKING:
     from agent.codemods.signature.codemod import SignatureCommand, SignatureEdit

@@ -32,8 +32,8 @@ from agent.codemods.structure.imports import (
 from agent.codemods.structure.shared import (
     CodemodError,
     module_ref,
-    run_command,
     split_target,
+    transform_or_raise,
 )
 from planner.spec import Operation
 
@@ -340,7 +340,7 @@ def extract_constant(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) 
     command = ExtractConstantCommand(CodemodContext(), name, value)
     text = files.sources[ref.path]
     try:
-        new = run_command(command, text, ref.path)
+        new = transform_or_raise(command, text, ref.path)
     except CodemodError as exc:
         return Failed(f"{exc} (module {ref.name}, nothing changed)")
     if new == text:

@@ -27,14 +27,13 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from agent.codemods.nodes import is_docstring
+from agent.codemods.nodes import close_hint, is_docstring
 from agent.codemods.structure.imports import (
     is_type_checking_test,
 )
 from agent.codemods.structure.shared import (
     CodemodError,
     ModuleRef,
-    close_names,
     parse_module,
 )
 
@@ -127,7 +126,7 @@ def find_definition(src: Analysed, name: str) -> list[int]:
             )
         raise CodemodError(
             f"{src.ref.name} has no top-level function, class or constant `{name}`"
-            + close_names(name, top_names(src.module))
+            + close_hint(name, top_names(src.module))
         )
     stmts = [body[i] for i in found]
     if len(found) > 1 and not all(isinstance(s, cst.FunctionDef) for s in stmts):

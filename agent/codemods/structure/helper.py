@@ -21,7 +21,7 @@ from libcst.codemod import Codemod, CodemodContext
 from libcst.helpers import get_full_name_for_node
 
 from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
-from agent.codemods.nodes import is_docstring
+from agent.codemods.nodes import close_hint, is_docstring
 from agent.codemods.structure.imports import (
     BLANK,
     insert_imports,
@@ -30,9 +30,8 @@ from agent.codemods.structure.imports import (
 from agent.codemods.structure.shared import (
     CodemodError,
     ModuleRef,
-    close_names,
-    run_command,
     split_target,
+    transform_or_raise,
 )
 from planner.spec import Operation
 
@@ -175,7 +174,7 @@ class ExtractHelperCommand(Codemod):
             classes = {s.name.value: i for i, s in enumerate(body) if isinstance(s, cst.ClassDef)}
             if self.owner not in classes:
                 raise CodemodError(
-                    f"no top-level class `{self.owner}`" + close_names(self.owner, classes)
+                    f"no top-level class `{self.owner}`" + close_hint(self.owner, classes)
                 )
             owner_index = classes[self.owner]
             owner = body[owner_index]
@@ -202,7 +201,7 @@ class ExtractHelperCommand(Codemod):
         for name in self.functions:
             if name not in originals:
                 raise CodemodError(
-                    f"{where} has no function `{name}`" + close_names(name, originals)
+                    f"{where} has no function `{name}`" + close_hint(name, originals)
                 )
             if name not in self.snippet.defs:
                 raise CodemodError(
@@ -400,7 +399,7 @@ def extract_helper(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) ->
             owner=owner,
             first_party=frozenset(m.split(".")[0] for m in files.modules.values()),
         )
-        new = run_command(command, text, ref.path)
+        new = transform_or_raise(command, text, ref.path)
     except CodemodError as exc:
         return Failed(f"{exc} (module {ref.name}, nothing changed)")
     if new == text:

@@ -18,6 +18,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.helpers import get_full_name_for_node
 
 from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.nodes import close_hint
 from agent.codemods.structure.deps import (
     Needs,
     analyse,
@@ -37,14 +38,13 @@ from agent.codemods.structure.shared import (
     CodemodError,
     ModuleRef,
     as_bool,
-    close_names,
     from_target,
     import_graph,
     make_from_import,
     module_ref,
     new_cycle,
-    run_command,
     split_target,
+    transform_or_raise,
 )
 from planner.spec import Operation
 
@@ -83,7 +83,7 @@ def _resolve(files: RepoFiles, op: Operation) -> MoveRequest | Skipped:
     if dst_ref is None:
         raise CodemodError(
             f"move_symbol: no module {to_module!r} in this repository"
-            + close_names(to_module, files.modules.values())
+            + close_hint(to_module, files.modules.values())
             + "; create it first (add_function) or pick an existing one"
         )
     if dst_ref.path == src_ref.path:
@@ -301,7 +301,7 @@ def _retarget_users(move: MoveRequest, notes: list[str]) -> dict[str, str]:
         if move.sym not in text:
             continue
         command = RetargetImportCommand(CodemodContext(), move, ModuleRef(path, name))
-        new = run_command(command, text, path)
+        new = transform_or_raise(command, text, path)
         if new != text:
             changes[path] = new
     if changes:

@@ -1,4 +1,4 @@
-"""Shared pieces of the structure codemods: targets, close names, imports and the import graph.
+"""Shared pieces of the structure codemods: targets, imports and the import graph.
 
 Everything here is pure: functions from LibCST trees or source text to new trees, tables or
 messages. ``structure.move``, ``structure.constant`` and ``structure.helper`` build on it.
@@ -7,7 +7,6 @@ messages. ``structure.move``, ``structure.constant`` and ``structure.helper`` bu
 from __future__ import annotations
 
 import ast
-import difflib
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from libcst.codemod import Codemod, TransformFailure, TransformSuccess, transfor
 from libcst.helpers import get_full_name_for_node
 
 from agent.codemods.base import RepoFiles
+from agent.codemods.nodes import close_hint
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +37,6 @@ def as_bool(value: object, *, default: bool) -> bool:
     return str(value).strip().lower() in TRUE_WORDS
 
 
-def close_names(name: str, candidates: Iterable[str], n: int = 5) -> str:
-    """`` (close: a, b)`` for an error message, or an empty string."""
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=n, cutoff=0.5)
-    if not close:
-        close = [c for c in pool if name.lower() in c.lower()][:n]
-    return f" (close: {', '.join(close)})" if close else ""
-
-
 def is_package_path(path: str) -> bool:
     return path.rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
 
@@ -61,7 +52,7 @@ def parse_module(text: str, path: str) -> cst.Module:
         ) from None
 
 
-def run_command(command: Codemod, code: str, path: str) -> str:
+def transform_or_raise(command: Codemod, code: str, path: str) -> str:
     """Run one LibCST codemod command over ``code`` through ``transform_module``."""
     result = transform_module(command, code)
     if isinstance(result, TransformSuccess):
@@ -108,7 +99,7 @@ def split_target(files: RepoFiles, target: str) -> tuple[ModuleRef, str] | str:
     direct = module_ref(files, target)
     if direct is not None:
         return direct, ""
-    return f"no module of this repository contains {target!r}" + close_names(
+    return f"no module of this repository contains {target!r}" + close_hint(
         target.rpartition(".")[0] or target, files.modules.values()
     )
 

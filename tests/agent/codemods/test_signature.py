@@ -31,9 +31,10 @@ from agent.codemods.base import (
     Skipped,
     apply_operation,
 )
+from agent.codemods.index import RepoIndex
 from agent.codemods.signature.codemod import Report, SignatureCommand
-from agent.codemods.signature.index import RepoIndex, function_target
 from agent.codemods.signature.keyword_only import KeywordOnlyEdit
+from agent.codemods.signature.targets import function_target
 from planner.spec import Operation
 
 

@@ -1,5 +1,6 @@
 """One module's definitions, classes and imports, read with ``ast`` (fast enough to run
-on every file that might matter; the LibCST codemods then rewrite only those that do).
+on every file that might matter; the LibCST codemods then rewrite only those that do),
+and the parameter lists (``Signature``) the signature codemods work with.
 
 Local qualified names follow ``QualifiedNameProvider``'s scheme (``C.m``,
 ``f.<locals>.g``) so that the codemod, which tracks the same nesting, finds the same
@@ -12,20 +13,66 @@ import ast
 import logging
 from dataclasses import dataclass, field
 
-from agent.codemods.signature.params import (
-    KWONLY,
-    NORMAL,
-    POSONLY,
-    VARARGS,
-    VARKW,
-    ParamInfo,
-    Signature,
-)
 from planner.digest_types import absolute_module
 
 log = logging.getLogger(__name__)
 
+POSONLY, NORMAL, VARARGS, KWONLY, VARKW = "posonly", "normal", "varargs", "kwonly", "varkw"
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter: its name, kind, default and annotation as source text."""
+
+    name: str
+    kind: str
+    default: str | None = None
+    annotation: str | None = None
+
+    def describe(self) -> str:
+        star = {VARARGS: "*", VARKW: "**"}.get(self.kind, "")
+        text = f"{star}{self.name}"
+        if self.annotation:
+            text += f": {self.annotation}"
+        if self.default is not None:
+            text += f" = {self.default}" if self.annotation else f"={self.default}"
+        return text
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function's parameters in order."""
+
+    params: tuple[ParamInfo, ...]
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.kind in (POSONLY, NORMAL))
+
+    @property
+    def varargs(self) -> str | None:
+        return next((p.name for p in self.params if p.kind == VARARGS), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def get(self, name: str) -> ParamInfo | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        for param in self.params:
+            bare = not any(p.kind == VARARGS for p in self.params)
+            if param.kind == KWONLY and bare and "*" not in parts:
+                parts.append("*")
+            parts.append(param.describe())
+            if param.kind == POSONLY and not any(
+                p.kind == POSONLY for p in self.params[self.params.index(param) + 1 :]
+            ):
+                parts.append("/")
+        return f"({', '.join(parts)})"
 
 
 @dataclass(frozen=True)
