@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent.commit import CommitError
 from agent.config import ConfigError, load_config, with_llm
+from agent.land.builder import CommitError
 from agent.rundir import LockHeld
-from agent.sandbox import SandboxError
-from agent.scratch import ScratchError
+from agent.verify.sandbox import SandboxError
+from agent.verify.scratch import ScratchError
 
 log = logging.getLogger("autopatch")
 

@@ -227,7 +227,7 @@ def build_digest(config: AppConfig, *, embed: bool = False) -> RepositoryDigest:
         TimeElapsedColumn,
     )
 
-    from agent.commit import ensure_excluded
+    from agent.land.builder import ensure_excluded
     from planner.digest import RepositoryDigest
 
     if config.data_dir.resolve().is_relative_to(config.repo.resolve()):

@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from agent.commands_plan import read_issue
-from agent.commit import check_branch
 from agent.config import AppConfig
+from agent.land.builder import check_branch
 from agent.ui import console, info
 
 EXAMPLE = (

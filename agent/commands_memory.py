@@ -126,7 +126,7 @@ def _limit(value: int | None) -> int | None:
 
 # -- feedback ------------------------------------------------------------------------------
 def cmd_feedback(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.patchsets import find_patch_set, patch_set_names
+    from agent.land.read import find_patch_set, patch_set_names
     from memory.store import Memory
 
     memory = Memory(config.data_dir, config.memory)
@@ -264,7 +264,7 @@ def _memory_show(args: argparse.Namespace, memory: Memory) -> int:
 
 # -- patch sets: list | show ------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.patchsets import list_patch_sets
+    from agent.land.read import list_patch_sets
 
     sets = list_patch_sets(config.repo, _limit(args.limit))
     if args.json:
@@ -279,7 +279,7 @@ def cmd_list(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def cmd_show(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.patchsets import find_patch_set, patch_root, read_patch_set
+    from agent.land.read import find_patch_set, patch_root, read_patch_set
     from memory.store import Memory, patch_set_name
 
     memory = Memory(config.data_dir)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from agent.config_check import ConfigError, check_section
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from cores.types import LLMConfig
 from memory.store import MemoryConfig
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.commit import CommitBuilder, PatchSet, slugify
 from agent.draft import Draft
+from agent.land.builder import CommitBuilder, PatchSet, slugify
 from cores.protocols import LLM
 from memory.store import Memory
 from planner.normalize import SpecNormalizer, from_spec_file

@@ -16,7 +16,6 @@ from agent.acceptance import FILENAME as ACCEPTANCE_FILE
 from agent.acceptance import acceptance_module
 from agent.acceptance_issue import with_stated_aliases
 from agent.codemods.run import decode_source
-from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix import (
@@ -33,17 +32,18 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.fix_verdict import AcceptanceRun
-from agent.full_suite import (
+from agent.land.builder import CommitBuilder, CommitError
+from agent.rundir import RepoLock, RunDir
+from agent.verify.full_suite import (
     doctest_check,
     doctest_targets,
     failing_on,
     full_suite_check,
     run_doctests,
 )
-from agent.rundir import RepoLock, RunDir
-from agent.sandbox import Sandbox, SandboxError, Scratch
-from agent.validate import Validation, Validator
-from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.project import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.sandbox import Sandbox, SandboxError, Scratch
+from agent.verify.validate import Validation, Validator
 from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
 from planner.spec import Spec

@@ -22,8 +22,8 @@ from agent.acceptance import (
     run_acceptance,
 )
 from agent.fix import UNVERIFIED, VALIDATED
-from agent.sandbox import Sandbox, Scratch
-from agent.validate import Check, Validation
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Check, Validation
 from planner.spec import Spec
 
 SCHEMA_VERSION = 1

@@ -4,7 +4,7 @@
 runs one command in a subprocess and returns a ``RunResult``. Every run gets, in both modes:
 
 - a wall-time limit (the whole process tree is killed when it is reached);
-- a cgroup leaf of its own where one is writable (``agent.sandbox_tree``): ``memory_mb`` and
+- a cgroup leaf of its own where one is writable (``agent.verify.process_tree``): ``memory_mb`` and
   ``max_processes`` bound the *whole tree*, and every descendant — ``setsid`` daemons too —
   is killed at the end; without a cgroup, ``RLIMIT_NPROC`` stands in (not for root). Each
   process also gets ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` and no
@@ -13,7 +13,7 @@ runs one command in a subprocess and returns a ``RunResult``. Every run gets, in
   ``XDG_RUNTIME_DIR``), ``HOME`` and ``TMPDIR`` in a private temp dir, ``HF_HUB_OFFLINE=1``,
   ``PYTHONDONTWRITEBYTECODE=1``, and ``GIT_CEILING_DIRECTORIES`` so git in the scratch copy
   never finds the target repository around it;
-- the audit hook of ``agent.sandbox_hook`` injected as ``sitecustomize`` through
+- the audit hook of ``agent.verify.audit_hook`` injected as ``sitecustomize`` through
   ``PYTHONPATH``, so a Python script's attempt to write outside the scratch dir and
   ``$TMPDIR``, to use the network or to reach a Unix socket outside the scratch dir is
   refused *and reported* (``RunResult.violation``), even when the script catches the error.
@@ -26,7 +26,7 @@ Two modes; ``sandbox_capability()`` says which one this machine has (``autopatch
 shows it, and the memory limit in force):
 
 ``bwrap``
-    bubblewrap (``agent.sandbox_bwrap``): only what a Python run needs is mounted, read-only
+    bubblewrap (``agent.verify.bwrap``): only what a Python run needs is mounted, read-only
     — the system's program and library folders, a few ``/etc`` files, the interpreter's
     prefix and libraries, autopatch's package, the drafted script — wherever they live
     (``/tmp`` included); ``/run``, ``/var``, home folders and so every host Unix socket
@@ -41,7 +41,7 @@ shows it, and the memory limit in force):
     and non-Python programs bypass (``sh -c 'echo x > ~/f'``, ctypes, bash's
     ``/dev/tcp``). ``run`` refuses in this mode unless ``unsafe=True`` (``fix
     --unsafe-sandbox``, config ``sandbox.unsafe: true``). The command runs under
-    ``agent.sandbox_reaper``, a child subreaper that kills every descendant — daemons
+    ``agent.verify.reaper``, a child subreaper that kills every descendant — daemons
     included — when the command ends, at the wall limit, or when autopatch dies.
 """
 
@@ -63,10 +63,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from agent import sandbox_reaper
-from agent.sandbox_bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
-from agent.sandbox_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
-from agent.scratch import Scratch, ScratchError
+from agent.verify import reaper
+from agent.verify.bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
+from agent.verify.process_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
+from agent.verify.scratch import Scratch, ScratchError
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,10 @@ FSIZE_MB = 1024
 KILL_GRACE_S = 5.0
 ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "VIRTUAL_ENV")
 MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
-HOOK_SOURCE = Path(__file__).with_name("sandbox_hook.py")
+HOOK_SOURCE = Path(__file__).with_name("audit_hook.py")
 BWRAP_TMPDIR = Path("/tmp/autopatch-tmp")  # TMPDIR and HOME inside the private /tmp
 SCHEMA_VERSION = 1
-REAPER = Path(sandbox_reaper.__file__)
+REAPER = Path(reaper.__file__)
 FALLBACK_DETAIL = "rlimits + Python audit hook only (no isolation from non-Python code)"
 INSTALL_LINE = "apt-get install bubblewrap (Fedora: dnf install bubblewrap)"
 UNSAFE_MESSAGE = (
@@ -384,9 +384,9 @@ def _infrastructure_failure(mode: str, rc: int, stderr: str, program: str) -> No
             f"bubblewrap could not start {program}: {first.removeprefix('bwrap: ')}; this is "
             "a problem of the sandbox setup, not of the change (run `autopatch doctor`)"
         )
-    if rc == 127 and first.startswith(sandbox_reaper.MARKER):
+    if rc == 127 and first.startswith(reaper.MARKER):
         raise SandboxError(
             f"the sandbox could not start {program}: "
-            f"{first.removeprefix(sandbox_reaper.MARKER).strip()}; pass an existing "
+            f"{first.removeprefix(reaper.MARKER).strip()}; pass an existing "
             "interpreter with --python"
         )

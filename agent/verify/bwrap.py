@@ -57,7 +57,7 @@ ETC_ENTRIES = (
     "locale.alias",
     "locale.gen",
 )
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding agent/, cores/, ...
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding agent/, cores/, ...
 
 
 def interpreter_dirs(python: str | Path) -> list[Path]:

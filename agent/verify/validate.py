@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent import validate_report as report
-from agent.sandbox import RunResult, Sandbox, Scratch, ScratchError
-from agent.sandbox_bwrap import PACKAGE_ROOT
-from agent.validate_tools import (
+from agent.verify import report
+from agent.verify.bwrap import PACKAGE_ROOT
+from agent.verify.project import (
     detect_test_command,
     find_ruff,
     importable,
@@ -43,6 +42,7 @@ from agent.validate_tools import (
     select_related_tests,
     src_layout,
 )
+from agent.verify.sandbox import RunResult, Sandbox, Scratch, ScratchError
 from planner.digest_types import module_name
 
 log = logging.getLogger(__name__)

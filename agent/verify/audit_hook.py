@@ -1,6 +1,6 @@
 """The audit hook of the sandbox's fallback mode, installed as ``sitecustomize``.
 
-``agent.sandbox`` copies this file as ``sitecustomize.py`` into a private folder, writes
+``agent.verify.sandbox`` copies this file as ``sitecustomize.py`` into a private folder, writes
 ``sandbox.json`` next to it and puts the folder first on ``PYTHONPATH``, so every Python
 process started in the sandbox (and every Python child that inherits the environment)
 runs ``install()`` before any user code. The hook (``sys.addaudithook``, PEP 578) refuses:

@@ -1,4 +1,4 @@
-"""The supervisor of a fallback-mode run: ``python -I -S sandbox_reaper.py CMD ARGS...``.
+"""The supervisor of a fallback-mode run: ``python -I -S reaper.py CMD ARGS...``.
 
 It makes itself a child subreaper (``PR_SET_CHILD_SUBREAPER``), so every process the
 command starts — a ``setsid`` daemon, a double-forked one — is re-parented to it instead

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from agent.sandbox import RunResult, Sandbox
-from agent.validate import Check
-from agent.validate_tools import importable, python_path
+from agent.verify.project import importable, python_path
+from agent.verify.sandbox import RunResult, Sandbox
+from agent.verify.validate import Check
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 MODES = ("auto", "always", "never")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.commit import PATCH_DIR, is_git_repo
+from agent.land.builder import PATCH_DIR, is_git_repo
 
 _STAMP = re.compile(r"^(\d{8}-\d{6})-")
 _DIFF_FILE = re.compile(r"^diff --git a/(?:.*) b/(.*)$", re.M)

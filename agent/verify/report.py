@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from agent.sandbox import RunResult
+from agent.verify.sandbox import RunResult
 
 MAX_CHARS = 1500
 SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.M)
