@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from agent.cli.common import SubParsers
 from agent.config import AppConfig
 from agent.ui import info
 from memory.pg_store import is_dsn
@@ -70,7 +71,7 @@ def _finetune_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-resume", action="store_true", help="start over, ignore checkpoints")
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "export",
         help="turn memory into training datasets (sft, repair, spec, style, preference)",
@@ -80,6 +81,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--kind", default="all", choices=[*KINDS, "all"])
     p.add_argument("--format", default="messages", choices=FORMATS, dest="fmt")
     p.add_argument("--out", type=Path, help="output folder (default <data dir>/datasets/<time>)")
+    p.set_defaults(handler=cmd_export, writes_data=True)
     _export_options(p)
 
     p = sub.add_parser(
@@ -91,6 +93,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--data", type=Path, required=True, help="folder written by autopatch export")
     p.add_argument("--out", dest="out_name", help="registry name of the new model version")
     p.add_argument("--t5", action="store_true", help="train the Seq2Seq spec normalizer instead")
+    p.set_defaults(handler=cmd_finetune, writes_data=True)
     _finetune_options(p)
 
     p = sub.add_parser(
@@ -117,6 +120,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="held-out edit answers re-validated per model (checks + related tests; default 4)",
     )
     p.add_argument("--no-promote", action="store_true", help="evaluate but never switch models")
+    p.set_defaults(handler=cmd_learn, writes_data=True)
     _export_options(p)
     _finetune_options(p)
 

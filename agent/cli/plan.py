@@ -1,4 +1,4 @@
-"""``autopatch plan``: issue → checked Spec → ordered phases. Reads the repo, never writes it."""
+"""``autopatch plan``: turn an issue into a checked spec and an ordered plan (changes nothing)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,42 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from agent.config import AppConfig
+from agent.cli.common import SubParsers, issue_from_args
+from agent.config import AppConfig, with_llm
 from agent.ui import console, info
+from agent.workspace import build_digest
 
 
-def read_issue(args: argparse.Namespace) -> str:
-    """The issue text from the positional argument or ``--issue-file``."""
-    if getattr(args, "issue_file", None):
-        path = Path(args.issue_file)
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read issue file {path}: {exc}") from None
-    if args.issue == "-":
-        return sys.stdin.read()
-    return str(args.issue or "")
+def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="turn an issue into a checked spec and an ordered plan (changes nothing)",
+        epilog='example: autopatch plan "rename get_user to fetch_user" --repo path/to/project',
+        parents=[common],
+    )
+    p.add_argument("issue", nargs="?", help="the issue text ('-' reads standard input)")
+    p.add_argument("--issue-file", help="read the issue from this file")
+    p.add_argument("--spec", help="use this spec YAML instead of an issue")
+    p.add_argument(
+        "--backends",
+        default="rules,judge",
+        help="spec backends: rules, llm, t5, judge (default rules,judge: the rules propose, "
+        "the model judges grounded candidates, as `fix` does)",
+    )
+    p.add_argument("--model", help="registry model name for the llm backend")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the grounding, every candidate with the judge's verdict, and coverage",
+    )
+    p.set_defaults(handler=cmd_plan, configure=configure)
+
+
+def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
+    """The LLM this command talks to: ``--model`` over the config."""
+    return with_llm(config, model=args.model)
 
 
 def make_normalizer(config: AppConfig, digest: Any, backends: list[str]) -> Any:
@@ -61,22 +79,11 @@ def make_normalizer(config: AppConfig, digest: Any, backends: list[str]) -> Any:
 
 
 def cmd_plan(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.commands import build_digest
     from planner.normalize import from_spec_file
     from planner.phases import PhasePlanner
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    if args.spec and (args.issue is not None or args.issue_file):
-        raise ValueError("give either an issue (text or --issue-file) or --spec, not both")
-    if not args.spec and args.issue is None and not args.issue_file:
-        raise ValueError(
-            "give the issue as text, --issue-file FILE or --spec spec.yaml (see --help)"
-        )
-    issue = "" if args.spec else read_issue(args)
-    if not args.spec and not issue.strip():
-        raise ValueError(
-            "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
-        )
+    issue = issue_from_args(args) or ""
     digest = build_digest(config)
     if args.spec:
         spec = from_spec_file(args.spec, digest)

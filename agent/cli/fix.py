@@ -9,10 +9,11 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from agent.commands_plan import read_issue
-from agent.config import AppConfig
+from agent.cli.common import SubParsers, issue_from_args
+from agent.config import AppConfig, with_llm
 from agent.land.builder import check_branch
 from agent.ui import console, info
+from agent.workspace import build_digest
 
 EXAMPLE = (
     'example: autopatch fix "rename get_user to fetch_user" --repo path/to/project --apply\n\n'
@@ -23,7 +24,7 @@ EXAMPLE = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "fix",
         help="turn an issue into a validated patch set (optionally apply/commit it)",
@@ -91,10 +92,15 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "(no isolation; config: sandbox.unsafe: true)",
     )
     p.add_argument("--model", help="registry model name (default: the active llm)")
+    p.set_defaults(handler=cmd_fix, writes_data=True, configure=configure)
+
+
+def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
+    """The LLM this command talks to: ``--model`` over the config."""
+    return with_llm(config, model=args.model)
 
 
 def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.commands import build_digest
     from agent.confirm import Confirmer
     from agent.fix import FixOptions, LazyLLM
     from agent.fix_run import FixRun
@@ -103,17 +109,7 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     from planner.judge import judge_model_name
     from planner.style import StyleProfiler
 
-    if args.spec and (args.issue is not None or args.issue_file):
-        raise ValueError("give either an issue (text or --issue-file) or --spec, not both")
-    if not args.spec and args.issue is None and not args.issue_file:
-        raise ValueError(
-            "give the issue as text, --issue-file FILE or --spec spec.yaml (see --help)"
-        )
-    issue = None if args.spec else read_issue(args)
-    if issue is not None and not issue.strip():
-        raise ValueError(
-            "the issue is empty; describe the change you want (e.g. 'rename foo to bar')"
-        )
+    issue = issue_from_args(args)
     if not 1 <= args.candidates <= 8:
         raise ValueError("--candidates must be between 1 and 8")
     if args.max_repairs < 0:
