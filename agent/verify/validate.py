@@ -13,7 +13,7 @@ failure (``validate``):
 6. ``related_tests`` the tests that import the touched modules pass (``select_related_tests``);
 7. ``full_tests``    with ``full_tests=True``, the project's test command passes.
 
-Everything that executes repository code runs through ``agent.sandbox.Sandbox`` on the
+Everything that executes repository code runs through ``agent.verify.sandbox.Sandbox`` on the
 scratch copy; the target repository is never written. ``detect_test_command`` finds the
 project's test command from ``.autopatch.yaml``, pytest, tox/nox or Makefile config.
 """
