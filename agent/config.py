@@ -62,7 +62,8 @@ class AppConfig:
       data_dir: runtime state (index, memory, models, runs); default ``<repo>/.agent_data``.
       llm / embedder / seq2seq: the component configs above.
       sandbox: limits for generated scripts and the project's tests
-        (``agent.verify.sandbox.Sandbox``: wall_s, memory_mb, max_processes, network, force_fallback, unsafe, work_dir), e.g.
+        (``agent.verify.sandbox.Sandbox``: wall_s, memory_mb, max_processes, network,
+        force_fallback, unsafe, work_dir), e.g.
         ``--set sandbox.wall_s=600``; ``sandbox.unsafe: true`` lets the unisolated fallback
         run generated code (same as ``fix --unsafe-sandbox``).
       memory: where memory records go (``memory.store.MemoryConfig``: backend, dsn), e.g.
