@@ -100,16 +100,8 @@ def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
     return with_llm(config, model=args.model)
 
 
-def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.confirm import Confirmer
-    from agent.fix import FixOptions, LazyLLM
-    from agent.fix_run import FixRun
-    from cores.llm import create_llm
-    from cores.registry import ModelRegistry
-    from planner.judge import judge_model_name
-    from planner.style import StyleProfiler
-
-    issue = issue_from_args(args)
+def _checked(args: argparse.Namespace, config: AppConfig) -> AppConfig:
+    """The config ``fix`` runs with, once its options and the sandbox are checked."""
     if not 1 <= args.candidates <= 8:
         raise ValueError("--candidates must be between 1 and 8")
     if args.max_repairs < 0:
@@ -121,6 +113,20 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     if args.unsafe_sandbox:
         config = replace(config, sandbox=replace(config.sandbox, unsafe=True))
     config.sandbox.check_usable()
+    return config
+
+
+def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
+    from agent.confirm import Confirmer
+    from agent.fix import FixOptions, LazyLLM
+    from agent.fix_run import FixRun
+    from cores.llm import create_llm
+    from cores.registry import ModelRegistry
+    from planner.judge import judge_model_name
+    from planner.style import StyleProfiler
+
+    issue = issue_from_args(args)
+    config = _checked(args, config)
     options = FixOptions(
         apply=args.apply,
         commit=args.commit,
