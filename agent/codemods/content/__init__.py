@@ -5,6 +5,11 @@ members and signatures forms of their slots) and the deterministic ``add_decorat
 ``remove_decorator``. Importing this package registers them in ``REGISTRY``.
 """
 
-from agent.codemods.content import annotations, docstring, edit  # noqa: F401  (registration)
+from agent.codemods.content import (  # noqa: F401  (registration)
+    annotations,
+    decorators,
+    docstring,
+    edit,
+)
 
 __all__: list[str] = []
