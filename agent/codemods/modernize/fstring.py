@@ -11,9 +11,7 @@ candidates are collected in ``skipped`` with their line and reason.
 from __future__ import annotations
 
 import ast
-import io
 import logging
-import tokenize
 from collections.abc import Sequence
 
 import libcst as cst
@@ -26,88 +24,25 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from agent.codemods.modernize.fstring_nodes import (
+    ATOMIC,
+    INT_CALLS,
+    OTHER_CALLS,
+    STR_CALLS,
+    STR_METHODS,
+    code_of,
+    dotted_name,
+    is_simple,
+    literal_parts,
+    no_comments,
+    whitespace_between,
+)
 from agent.codemods.modernize.fstring_proof import convert_format, convert_percent
 from agent.codemods.modernize.fstring_text import Arg, Unconvertible, positional_specifiers
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FStringCommand"]
-
-_STR_CALLS = {"str", "repr", "ascii", "format", "chr", "hex", "oct", "bin"}
-_INT_CALLS = {"len", "int", "ord", "id", "hash"}
-_OTHER_CALLS = {"list", "dict", "set", "frozenset", "sorted", "type", "bool", "float"}
-_STR_METHODS = {
-    "join", "format", "upper", "lower", "strip", "lstrip", "rstrip", "replace", "title",
-    "capitalize", "center", "ljust", "rjust", "zfill", "casefold", "swapcase",
-}  # fmt: skip
-_EMPTY = cst.Module([])
-
-
-def _code(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node)
-
-
-def _literal_parts(node: cst.BaseExpression) -> list[cst.SimpleString] | None:
-    """The string literals of ``node`` (a literal or an implicit concatenation), else None."""
-    if isinstance(node, cst.SimpleString):
-        return [node]
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = _literal_parts(node.left), _literal_parts(node.right)
-        return left + right if left is not None and right is not None else None
-    return None
-
-
-def _whitespace_between(node: cst.BaseExpression) -> list[cst.BaseParenthesizableWhitespace]:
-    if isinstance(node, cst.ConcatenatedString):
-        return [node.whitespace_between, *_whitespace_between(node.right)]
-    return []
-
-
-_ATOMIC = (
-    cst.Name,
-    cst.Attribute,
-    cst.Call,
-    cst.Subscript,
-    cst.List,
-    cst.Dict,
-    cst.Set,
-    cst.Tuple,
-    cst.SimpleString,
-    cst.FormattedString,
-    cst.ListComp,
-    cst.SetComp,
-    cst.DictComp,
-    cst.GeneratorExp,
-)
-
-
-def _no_comments(node: cst.CSTNode) -> None:
-    """Refuse an expression with a comment inside: the f-string would lose it."""
-    code = _code(node)
-    if "#" not in code:
-        return
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(f"({code})").readline))
-    except (tokenize.TokenError, SyntaxError):
-        raise Unconvertible("its tokens could not be read") from None
-    if any(t.type == tokenize.COMMENT for t in tokens):
-        raise Unconvertible("a comment inside the expression would be lost")
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    """``name`` or ``name.attr.attr`` (parentheses dropped) for a name chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base is not None else None
-    return None
-
-
-def _simple(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Name | cst.SimpleString | cst.Integer | cst.Float):
-        return True
-    return isinstance(node, cst.Attribute) and _simple(node.value)
 
 
 class FStringCommand(VisitorBasedCodemodCommand):
@@ -143,7 +78,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         wanted = (
             "from textwrap import dedent" if isinstance(imp, cst.ImportFrom) else "import textwrap"
         )
-        if _code(imp).strip() != wanted:
+        if code_of(imp).strip() != wanted:
             return False
         scope = self.get_metadata(ScopeProvider, imp, None)
         name = "dedent" if isinstance(imp, cst.ImportFrom) else "textwrap"
@@ -190,7 +125,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         if isinstance(node, cst.Float):
             return "float"
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString):
-            return "other" if "b" in _code(node).split("'")[0].split('"')[0].lower() else "str"
+            return "other" if "b" in code_of(node).split("'")[0].split('"')[0].lower() else "str"
         if isinstance(node, cst.List | cst.Set | cst.Dict | cst.ListComp | cst.SetComp):
             return "other"
         if isinstance(node, cst.DictComp | cst.GeneratorExp | cst.Lambda | cst.Comparison):
@@ -198,7 +133,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return "other"
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
-            return "str" if _literal_parts(node.left) else "unknown"
+            return "str" if literal_parts(node.left) else "unknown"
         if isinstance(node, cst.Attribute) and node.attr.value in ("__name__", "__qualname__"):
             return "str"
         if isinstance(node, cst.Call):
@@ -211,19 +146,19 @@ class FStringCommand(VisitorBasedCodemodCommand):
 
     def _call_kind(self, node: cst.Call) -> str:
         func = node.func
-        if isinstance(func, cst.Attribute) and _literal_parts(func.value):
-            if func.attr.value in _STR_METHODS:
+        if isinstance(func, cst.Attribute) and literal_parts(func.value):
+            if func.attr.value in STR_METHODS:
                 return "str"
             if func.attr.value in ("count", "find", "index", "rfind", "rindex"):
                 return "int"
         for name in self._qualnames(func):
             short = name.removeprefix("builtins.")
             if name.startswith("builtins."):
-                if short in _STR_CALLS:
+                if short in STR_CALLS:
                     return "str"
-                if short in _INT_CALLS:
+                if short in INT_CALLS:
                     return "int"
-                if short in _OTHER_CALLS:
+                if short in OTHER_CALLS:
                     return "float" if short == "float" else "other"
         return "unknown"
 
@@ -257,28 +192,28 @@ class FStringCommand(VisitorBasedCodemodCommand):
         param = assignments[0].node
         if not isinstance(param, cst.Param) or param.star in ("*", "**"):
             return False
-        annotation = _code(param.annotation.annotation) if param.annotation else ""
+        annotation = code_of(param.annotation.annotation) if param.annotation else ""
         default = param.default
         return "tuple" not in annotation.lower() and not isinstance(default, cst.Tuple)
 
     # -- arguments -------------------------------------------------------------------
     def arg(self, original: cst.BaseExpression, updated: cst.BaseExpression, order: int) -> Arg:
-        code = _code(updated).strip()
+        code = code_of(updated).strip()
         if "#" in code:
             raise Unconvertible(f"`{code[:40]}` contains a comment or '#'")
         parenthesized = bool(getattr(updated, "lpar", ()))
-        atomic = parenthesized or isinstance(updated, _ATOMIC)
+        atomic = parenthesized or isinstance(updated, ATOMIC)
         if "\n" in code or "\\" in code:
             try:
                 code = ast.unparse(ast.parse(f"({code})", mode="eval"))
             except SyntaxError:
                 raise Unconvertible("a multi-line argument") from None
-            if parenthesized and not isinstance(updated, _ATOMIC):
+            if parenthesized and not isinstance(updated, ATOMIC):
                 code = f"({code})"
         bare = isinstance(updated, cst.Lambda | cst.NamedExpr) and not parenthesized
         if bare or code.startswith("{"):
             code, atomic = f"({code})", True
-        return Arg(code, self.kind(original), _simple(original), atomic, order)
+        return Arg(code, self.kind(original), is_simple(original), atomic, order)
 
     # -- positions ---------------------------------------------------------------------
     def _line(self, node: cst.CSTNode) -> int:
@@ -291,7 +226,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         return self.lines[0] <= self._line(node) <= self.lines[1]
 
     def _skip(self, node: cst.CSTNode, why: Unconvertible) -> None:
-        snippet = " ".join(_code(node).split())
+        snippet = " ".join(code_of(node).split())
         snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
         self.skipped.append(f"line {self._line(node)}: left `{snippet}`: {why}")
 
@@ -302,7 +237,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         nodes = [cst.parse_expression(p) for p in pieces]
         if len(nodes) == 1:
             return nodes[0]
-        spaces = _whitespace_between(literal)
+        spaces = whitespace_between(literal)
         result: cst.BaseExpression = nodes[-1]
         for node, space in zip(reversed(nodes[:-1]), reversed(spaces), strict=True):
             assert isinstance(node, cst.SimpleString | cst.FormattedString)
@@ -310,7 +245,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
                 result, cst.SimpleString | cst.FormattedString | cst.ConcatenatedString
             )
             result = cst.ConcatenatedString(node, result, whitespace_between=space)
-        if "\n" not in _code(result):
+        if "\n" not in code_of(result):
             return result
         source = outer if getattr(outer, "lpar", ()) else literal
         return result.with_changes(
@@ -322,12 +257,12 @@ class FStringCommand(VisitorBasedCodemodCommand):
     ) -> cst.BaseExpression:
         if not isinstance(original_node.operator, cst.Modulo) or not self._active(original_node):
             return updated_node
-        parts = _literal_parts(original_node.left)
+        parts = literal_parts(original_node.left)
         if parts is None:
             return updated_node
         try:
-            _no_comments(original_node)
-            codes = [_code(p) for p in parts]
+            no_comments(original_node)
+            codes = [code_of(p) for p in parts]
             packed = self._packed(original_node, codes)
             if packed is not None:
                 operand, items = packed
@@ -335,7 +270,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
             else:
                 pieces = convert_percent(codes, self._percent_args(original_node, updated_node))
         except Unconvertible as why:
-            if not _code(parts[0]).lower().startswith(("b", "rb", "br")):
+            if not code_of(parts[0]).lower().startswith(("b", "rb", "br")):
                 self._skip(original_node, why)
             return updated_node
         self.converted += 1
@@ -352,7 +287,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         One specifier (or a mapping key, a ``*``) is left to ``_percent_args``: with one,
         the value may or may not be a 1-tuple. None when this does not apply.
         """
-        dotted = _dotted(original.right)
+        dotted = dotted_name(original.right)
         if dotted is None or self.kind(original.right) != "unknown":
             return None
         count = positional_specifiers(codes)
@@ -374,7 +309,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         if (
             isinstance(right, cst.Dict)
             and isinstance(new_right, cst.Dict)
-            and "%(" in _code(original.left)
+            and "%(" in code_of(original.left)
         ):
             out: dict[str, Arg] = {}
             for i, (old_el, new_el) in enumerate(
@@ -385,7 +320,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
                 ):
                     raise Unconvertible("a ** entry in the dict")
                 key = (
-                    ast.literal_eval(_code(old_el.key))
+                    ast.literal_eval(code_of(old_el.key))
                     if isinstance(old_el.key, cst.SimpleString)
                     else None
                 )
@@ -408,7 +343,7 @@ class FStringCommand(VisitorBasedCodemodCommand):
         if not self._active(original_node):
             return updated_node
         receiver, dedent = func.value, False
-        parts = _literal_parts(receiver)
+        parts = literal_parts(receiver)
         if (
             parts is None
             and isinstance(receiver, cst.Call)
@@ -416,13 +351,13 @@ class FStringCommand(VisitorBasedCodemodCommand):
             and not receiver.args[0].keyword
             and "textwrap.dedent" in self._qualnames(receiver.func)
         ):
-            parts, dedent = _literal_parts(receiver.args[0].value), True
+            parts, dedent = literal_parts(receiver.args[0].value), True
         if parts is None:
             return updated_node
         try:
-            _no_comments(original_node)
+            no_comments(original_node)
             positional, keywords = self._format_args(original_node, updated_node)
-            codes = [_code(p) for p in parts]
+            codes = [code_of(p) for p in parts]
             pieces = convert_format(codes, positional, keywords, dedent=dedent)
         except Unconvertible as why:
             self._skip(original_node, why)

@@ -54,6 +54,14 @@ from libcst.metadata import (
 
 from agent.codemods.base import Failed, RepoFiles, Result, Skipped
 from agent.codemods.imports import import_bindings
+from agent.codemods.modernize.paths_nodes import (
+    code_of,
+    head_name,
+    imports_in_functions,
+    local_name,
+    normalize_hazard,
+    only_imports_of,
+)
 from agent.codemods.nodes import finish, is_docstring, locate
 
 __all__ = ["PathlibCommand", "to_pathlib"]
@@ -80,98 +88,6 @@ class _Plan:
     fn: str = ""
     ok: bool = False
     why: str = ""
-
-
-@dataclass(frozen=True)
-class _Literal:
-    """What is known of a (possibly partly formatted) string literal's text."""
-
-    head: str | None  # the text it starts with, if known
-    tail: str | None  # the text it ends with, if known
-    whole: str | None  # all of it, if known
-    texts: tuple[str, ...]  # every literal fragment
-    is_bytes: bool = False
-
-
-def _literal(expr: cst.BaseExpression) -> _Literal | None:
-    if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
-        if isinstance(value, bytes):
-            return _Literal(None, None, None, (), is_bytes=True)
-        return _Literal(value, value, value, (value,))
-    if isinstance(expr, cst.FormattedString):
-        texts = tuple(p.value for p in expr.parts if isinstance(p, cst.FormattedStringText))
-        if not expr.parts:
-            return _Literal("", "", "", ())
-        first, last = expr.parts[0], expr.parts[-1]
-        head = first.value if isinstance(first, cst.FormattedStringText) else None
-        tail = last.value if isinstance(last, cst.FormattedStringText) else None
-        whole = head if len(expr.parts) == 1 else None
-        return _Literal(head, tail, whole, texts)
-    if isinstance(expr, cst.ConcatenatedString):
-        left, right = _literal(expr.left), _literal(expr.right)
-        if left is None or right is None:
-            return None
-        if left.is_bytes or right.is_bytes:
-            return _Literal(None, None, None, (), is_bytes=True)
-        whole = None if left.whole is None or right.whole is None else left.whole + right.whole
-        head = left.head if left.whole is None else left.whole + (right.head or "")
-        tail = right.tail if right.whole is None else (left.tail or "") + right.whole
-        seam = (left.tail or "") + (right.head or "")  # a "//" may span the two parts
-        return _Literal(head, tail, whole, (*left.texts, *right.texts, seam))
-    return None
-
-
-def _hazard(expr: cst.BaseExpression, last: bool) -> str:
-    """Why ``Path`` would not keep this argument's text as ``os.path`` does ('' if it would)."""
-    lit = _literal(expr)
-    if lit is None:
-        return ""
-    if lit.is_bytes:
-        return "bytes paths have no pathlib form"
-    shown = lit.whole if lit.whole is not None else (lit.head or lit.tail or "")
-    normalized = f"Path would normalize the literal {shown!r}"
-    if lit.whole in ("", "."):
-        return normalized
-    if lit.head is not None and lit.head.startswith("./"):
-        return normalized
-    if any("//" in t or "/./" in t for t in lit.texts):
-        return normalized
-    if lit.tail is not None and lit.tail.endswith("/.") and lit.whole != "/.":
-        return normalized
-    if last and lit.tail is not None and lit.tail.endswith("/") and lit.whole != "/":
-        return normalized
-    return ""
-
-
-def _head_name(expr: cst.BaseExpression) -> cst.Name | None:
-    while isinstance(expr, cst.Attribute):
-        expr = expr.value
-    return expr if isinstance(expr, cst.Name) else None
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    return cst.Module([]).code_for_node(node)
-
-
-def _local_name(alias: cst.ImportAlias, is_from: bool) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    name = _dotted(alias.name)
-    return name if is_from else name.split(".")[0]
-
-
-def _only_imports_of(scope: Scope, name: str, target: str) -> bool:
-    """Every module-level binding of ``name`` is an import of ``target`` (or there is none)."""
-    for assignment in scope.assignments[name]:
-        if not isinstance(assignment, ImportAssignment):
-            return False
-        node = assignment.node
-        if not isinstance(node, cst.Import | cst.ImportFrom):
-            return False
-        if import_bindings(node).get(name) != target:
-            return False
-    return True
 
 
 class PathlibCommand(VisitorBasedCodemodCommand):
@@ -204,7 +120,7 @@ class PathlibCommand(VisitorBasedCodemodCommand):
         scope = self.get_metadata(ScopeProvider, node, None)
         assert isinstance(scope, GlobalScope)
         self.global_scope = scope
-        self.lazy_imports = _imports_in_functions(node)
+        self.lazy_imports = imports_in_functions(node)
         direct: dict[str, str] = {}
         for stmt in node.body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -212,11 +128,11 @@ class PathlibCommand(VisitorBasedCodemodCommand):
                     if isinstance(small, cst.Import | cst.ImportFrom):
                         direct.update(import_bindings(small))
         for local, target in direct.items():
-            if target == "pathlib.Path" and _only_imports_of(scope, local, target):
+            if target == "pathlib.Path" and only_imports_of(scope, local, target):
                 self.path_ref = (local,)
                 return
         for local, target in direct.items():
-            if target == "pathlib" and _only_imports_of(scope, local, target):
+            if target == "pathlib" and only_imports_of(scope, local, target):
                 self.path_ref = (local, "Path")
                 return
         # A name bound anywhere else at module level (a class, an import under ``if
@@ -320,7 +236,7 @@ class PathlibCommand(VisitorBasedCodemodCommand):
         for i, arg in enumerate(args):
             # the last literal, or one followed only by *args that may be empty
             last = all(a.star for a in args[i + 1 :])
-            why = "" if arg.star else _hazard(arg.value, last=last)
+            why = "" if arg.star else normalize_hazard(arg.value, last=last)
             if why:
                 return _Plan(fn, why=why)
         if self.path_ref is None:
@@ -361,7 +277,7 @@ class PathlibCommand(VisitorBasedCodemodCommand):
 
     def _schedule_import_removal(self, func: cst.BaseExpression) -> None:
         """Drop the import the callee came through, if the change leaves it unused."""
-        head = _head_name(func)
+        head = head_name(func)
         scope = self.get_metadata(ScopeProvider, head, None) if head is not None else None
         if head is None or scope is None:
             return
@@ -369,11 +285,11 @@ class PathlibCommand(VisitorBasedCodemodCommand):
             node = assignment.node if isinstance(assignment, ImportAssignment) else None
             if isinstance(node, cst.Import):
                 for alias in node.names:
-                    if _local_name(alias, False) == head.value:
+                    if local_name(alias, False) == head.value:
                         asname = alias.asname.name if alias.asname else None
                         RemoveImportsVisitor.remove_unused_import(
                             self.context,
-                            _dotted(alias.name),
+                            code_of(alias.name),
                             asname=asname.value if isinstance(asname, cst.Name) else None,
                         )
             elif (
@@ -383,12 +299,12 @@ class PathlibCommand(VisitorBasedCodemodCommand):
                 and not isinstance(node.names, cst.ImportStar)
             ):
                 for alias in node.names:
-                    if _local_name(alias, True) == head.value:
+                    if local_name(alias, True) == head.value:
                         asname = alias.asname.name if alias.asname else None
                         RemoveImportsVisitor.remove_unused_import(
                             self.context,
-                            _dotted(node.module),
-                            _dotted(alias.name),
+                            code_of(node.module),
+                            code_of(alias.name),
                             asname.value if isinstance(asname, cst.Name) else None,
                         )
 
@@ -445,30 +361,6 @@ class PathlibCommand(VisitorBasedCodemodCommand):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._note_reference(node)
-
-
-def _imports_in_functions(module: cst.Module) -> bool:
-    """Whether any function in the module has an ``import`` statement of its own."""
-
-    class Finder(cst.CSTVisitor):
-        depth = 0
-        found = False
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.depth += 1
-
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.depth -= 1
-
-        def visit_Import(self, node: cst.Import) -> None:
-            self.found = self.found or self.depth > 0
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            self.found = self.found or self.depth > 0
-
-    finder = Finder()
-    module.visit(finder)
-    return finder.found
 
 
 def to_pathlib(files: RepoFiles, target: str) -> Result:
