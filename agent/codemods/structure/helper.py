@@ -9,10 +9,8 @@ replaced. Imports at the top of the snippet are added to the module when missing
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +20,13 @@ from libcst.helpers import get_full_name_for_node
 
 from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
 from agent.codemods.nodes import close_hint, is_docstring
+from agent.codemods.structure.helper_snippet import (
+    Snippet,
+    defs_of,
+    is_method_like,
+    show_signature,
+    signature_parts,
+)
 from agent.codemods.structure.imports import (
     BLANK,
     insert_imports,
@@ -57,92 +62,6 @@ def default_helper_name(functions: Sequence[str]) -> str:
     return f"_{names[0]}_common"
 
 
-def _signature(fn: cst.FunctionDef) -> list[str]:
-    """One entry per parameter: kind, name and default (normalized through ``ast``)."""
-    code = cst.Module(body=[])
-
-    def default(param: cst.Param) -> str:
-        if param.default is None:
-            return ""
-        text = code.code_for_node(param.default)
-        try:
-            return "=" + ast.dump(ast.parse(text.strip(), mode="eval").body)
-        except SyntaxError:
-            return "=" + text.strip()
-
-    p = fn.params
-    out = [f"/{x.name.value}{default(x)}" for x in p.posonly_params]
-    out += [f"{x.name.value}{default(x)}" for x in p.params]
-    if isinstance(p.star_arg, cst.Param):
-        out.append(f"*{p.star_arg.name.value}")
-    elif p.kwonly_params:
-        out.append("*")
-    out += [f"{x.name.value}{default(x)}" for x in p.kwonly_params]
-    if p.star_kwarg is not None:
-        out.append(f"**{p.star_kwarg.name.value}")
-    return out
-
-
-def _show_signature(fn: cst.FunctionDef) -> str:
-    return cst.Module(body=[]).code_for_node(fn.params)
-
-
-def _defs(body: Sequence[cst.BaseStatement]) -> dict[str, cst.FunctionDef]:
-    return {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
-
-
-def _is_method_like(fn: cst.FunctionDef) -> bool:
-    decorators = {get_full_name_for_node(d.decorator) for d in fn.decorators}
-    first = fn.params.posonly_params or fn.params.params
-    return bool(decorators & {"staticmethod", "classmethod"}) or bool(
-        first and first[0].name.value in ("self", "cls")
-    )
-
-
-class _Snippet:
-    """The parsed ``source`` slot: imports and defs."""
-
-    def __init__(self, source: str, original: str = "") -> None:
-        try:
-            module = cst.parse_module(textwrap.dedent(source).strip("\n") + "\n")
-        except cst.ParserSyntaxError as exc:
-            raise CodemodError(
-                f"slot `source` does not parse ({exc.message} at line {exc.raw_line}); send the "
-                "helper def and the rewritten defs as one valid Python snippet"
-            ) from None
-        body = list(module.body)
-        classes = [s for s in body if isinstance(s, cst.ClassDef)]
-        if classes and len(classes) == 1 and not _defs(body):
-            body = [s for s in body if not isinstance(s, cst.ClassDef)] + list(classes[0].body.body)  # type: ignore[arg-type]
-        self.imports = [s for s in body if is_import_line(s)]
-        # A class or constant repeated unchanged from the module is noise, not an edit.
-        same = {" ".join(line.split()) for line in original.splitlines()}
-
-        def repeated(stmt: cst.BaseStatement) -> bool:
-            code = cst.Module(body=[]).code_for_node(stmt)
-            lines = [" ".join(line.split()) for line in code.splitlines() if line.strip()]
-            return bool(lines) and all(line in same for line in lines)
-
-        body = [
-            s
-            for s in body
-            if isinstance(s, cst.FunctionDef) or is_import_line(s) or not repeated(s)
-        ]
-        others = [
-            s
-            for s in body
-            if not (is_import_line(s) or is_docstring(s) or isinstance(s, cst.FunctionDef))
-        ]
-        if others:
-            shown = cst.Module(body=[]).code_for_node(others[0]).strip().splitlines()[0]
-            raise CodemodError(
-                "slot `source` may hold only imports and defs (the helper and the rewritten "
-                f"functions); it also holds `{shown}`"
-            )
-        self.defs = _defs(body)
-        self.module = module
-
-
 class ExtractHelperCommand(Codemod):
     """One module: insert the helper defs, swap the bodies of the listed functions."""
 
@@ -152,7 +71,7 @@ class ExtractHelperCommand(Codemod):
         self,
         context: CodemodContext,
         *,
-        snippet: _Snippet,
+        snippet: Snippet,
         functions: Sequence[str],
         helper: str | None,
         owner: str | None,
@@ -196,7 +115,7 @@ class ExtractHelperCommand(Codemod):
     def _check(
         self, container: Sequence[cst.BaseStatement], body: Sequence[cst.BaseStatement]
     ) -> list[cst.FunctionDef]:
-        originals = _defs(container)
+        originals = defs_of(container)
         where = f"class {self.owner}" if self.owner else "the module"
         for name in self.functions:
             if name not in originals:
@@ -209,12 +128,12 @@ class ExtractHelperCommand(Codemod):
                     f"per listed function ({', '.join(self.functions)})"
                 )
             old, new = originals[name], self.snippet.defs[name]
-            if _signature(old) != _signature(new) or bool(old.asynchronous) != bool(
+            if signature_parts(old) != signature_parts(new) or bool(old.asynchronous) != bool(
                 new.asynchronous
             ):
                 raise CodemodError(
-                    f"the rewritten `{name}` changed its signature: it was ({_show_signature(old)}), "
-                    f"the snippet has ({_show_signature(new)}). Keep parameter names, order, kinds "
+                    f"the rewritten `{name}` changed its signature: it was ({show_signature(old)}), "
+                    f"the snippet has ({show_signature(new)}). Keep parameter names, order, kinds "
                     "and defaults exactly; only the body may change."
                 )
         extra = [d for n, d in self.snippet.defs.items() if n not in self.functions]
@@ -229,7 +148,7 @@ class ExtractHelperCommand(Codemod):
                 f"slot `source` has no `def {self.helper}` (it defines "
                 f"{', '.join(d.name.value for d in extra)}); name the helper {self.helper}"
             )
-        bound = set(_defs(container)) | set(_defs(body)) | _assigned(body)
+        bound = set(defs_of(container)) | set(defs_of(body)) | _assigned(body)
         for fn in extra:
             if fn.name.value in bound:
                 raise CodemodError(
@@ -253,7 +172,7 @@ class ExtractHelperCommand(Codemod):
     ) -> tuple[list[cst.BaseStatement], list[cst.BaseStatement]]:
         """(new container body, helpers that go to module level before the class)."""
         blank = (BLANK,) if self.owner else (BLANK, BLANK)
-        inner = [h for h in helpers if self.owner is None or _is_method_like(h)]
+        inner = [h for h in helpers if self.owner is None or is_method_like(h)]
         outer: list[cst.BaseStatement] = [h for h in helpers if h not in inner]
         inner = [h.with_changes(leading_lines=blank if i else ()) for i, h in enumerate(inner)]
         out: list[cst.BaseStatement] = []
@@ -393,7 +312,7 @@ def extract_helper(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) ->
         name = str(op.params.get("name") or "").strip() or None
         command = ExtractHelperCommand(
             CodemodContext(),
-            snippet=_Snippet(source, text),
+            snippet=Snippet(source, text),
             functions=functions,
             helper=name,
             owner=owner,
