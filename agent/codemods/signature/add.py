@@ -17,6 +17,7 @@ import logging
 import re
 import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -139,24 +140,28 @@ def body_function(source: str, target: DefInfo, name: str) -> cst.FunctionDef | 
     return fn
 
 
+@dataclass(frozen=True)
+class Addition:
+    """What ``add_parameter`` puts in: the parameter, where it goes, the new body if any, and
+    the parameters after it that calls passed positionally (they become keywords)."""
+
+    param: cst.Param
+    where: dict[str, Any]
+    body: cst.FunctionDef | None
+    shifted: tuple[str, ...]
+
+
 class AddEdit(SignatureEdit):
     """Insert one parameter (and swap in the body); keep calls correct when it goes mid-list."""
 
     def __init__(
-        self,
-        target: DefInfo,
-        report: Report,
-        param: cst.Param,
-        where: dict[str, Any],
-        body: cst.FunctionDef | None,
-        shifted: tuple[str, ...],
-        pattern: str | None,
+        self, target: DefInfo, report: Report, addition: Addition, pattern: str | None
     ) -> None:
         super().__init__(target, report)
-        self.param = param
-        self.where = where
-        self.body = body
-        self.shifted = shifted
+        self.param = addition.param
+        self.where = addition.where
+        self.body = addition.body
+        self.shifted = addition.shifted
         self.pattern = pattern
 
     def call_pattern(self) -> str | None:
@@ -244,7 +249,7 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     shifted = _shifted(target, where)
     report = Report()
     pattern = index.call_pattern(target) if shifted else None
-    edit = AddEdit(target, report, param, where, body, shifted, pattern)
+    edit = AddEdit(target, report, Addition(param, where, body, shifted), pattern)
     what = f"add_parameter {name} to {target.qualname}"
     result = apply_edits(index, [edit], report, what=what)
     if not isinstance(result, Applied):
