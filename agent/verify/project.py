@@ -3,7 +3,8 @@
 ``detect_test_command`` reads ``.autopatch.yaml``, pytest / tox / nox / Makefile config;
 ``select_related_tests`` picks test files through the digest's import graph;
 ``src_layout`` / ``python_path`` give the import path; ``ruff_findings`` runs ruff's
-pyflakes rules on one file's text.
+pyflakes rules on one file's text; ``in_scope`` says whether a path lies in
+a plan's scope.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,3 +180,17 @@ def _ini(path: Path) -> configparser.ConfigParser:
     except (configparser.Error, UnicodeDecodeError) as exc:
         log.warning("%s is not valid INI (%s); ignoring it", path, exc)
     return parser
+
+
+def in_scope(path: str, scope: Collection[str]) -> bool:
+    """``path`` is a scope entry, lies under a folder entry (``pkg/``), or matches a glob."""
+    from fnmatch import fnmatchcase
+
+    if path.endswith(".pyi") and in_scope(path[:-1], scope):
+        return True  # the stub beside a module in scope changes with it
+    return any(
+        path == entry
+        or (entry.endswith("/") and path.startswith(entry))
+        or (any(c in entry for c in "*?[") and fnmatchcase(path, entry))
+        for entry in scope
+    )

@@ -37,6 +37,7 @@ from agent.verify.project import (
     detect_test_command,
     find_ruff,
     importable,
+    in_scope,
     python_path,
     ruff_findings,
     select_related_tests,
@@ -385,17 +386,3 @@ class Validator:
 
 def _key(finding: Mapping[str, Any]) -> tuple[str, str]:
     return finding["code"], finding["message"]
-
-
-def in_scope(path: str, scope: Collection[str]) -> bool:
-    """``path`` is a scope entry, lies under a folder entry (``pkg/``), or matches a glob."""
-    from fnmatch import fnmatchcase
-
-    if path.endswith(".pyi") and in_scope(path[:-1], scope):
-        return True  # the stub beside a module in scope changes with it
-    return any(
-        path == entry
-        or (entry.endswith("/") and path.startswith(entry))
-        or (any(c in entry for c in "*?[") and fnmatchcase(path, entry))
-        for entry in scope
-    )
