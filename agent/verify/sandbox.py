@@ -22,32 +22,12 @@ A failure of the sandbox itself — a program that does not exist or cannot star
 failing to set up, the fallback without ``unsafe`` — raises ``SandboxError``: it is never the
 run's fault and never goes to the model as something to repair.
 
-Two modes; ``sandbox_capability()`` says which one this machine has (``autopatch doctor``
-shows it, and the memory limit in force):
-
-``bwrap``
-    bubblewrap (``agent.verify.bwrap``): only what a Python run needs is mounted, read-only
-    — the system's program and library folders, a few ``/etc`` files, the interpreter's
-    prefix and libraries, autopatch's package, the drafted script — wherever they live
-    (``/tmp`` included); ``/run``, ``/var``, home folders and so every host Unix socket
-    are absent. The scratch dir is the only writable place (plus a private tmpfs on
-    ``/tmp``), there is no network (``--unshare-net``: its own loopback, its own abstract
-    socket namespace), PID, IPC and UTS namespaces are private and all capabilities are
-    dropped. The kernel enforces this for any program, native or not. No seccomp filter:
-    ``connect`` cannot be filtered by path; the files simply are not there.
-
-``rlimit+audit`` (fallback, unsafe)
-    No namespaces: only the limits above and the Python audit hook, which native code
-    and non-Python programs bypass (``sh -c 'echo x > ~/f'``, ctypes, bash's
-    ``/dev/tcp``). ``run`` refuses in this mode unless ``unsafe=True`` (``fix
-    --unsafe-sandbox``, config ``sandbox.unsafe: true``). The command runs under
-    ``agent.verify.reaper``, a child subreaper that kills every descendant — daemons
-    included — when the command ends, at the wall limit, or when autopatch dies.
+The two isolation modes, ``bwrap`` and the ``rlimit+audit`` fallback, are classes of
+``agent.verify.isolation`` picked by name (``ISOLATION``).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -55,7 +35,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -64,7 +43,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.verify import reaper
-from agent.verify.bwrap import bwrap_argv, interpreter_dirs, interpreter_paths
+from agent.verify.bwrap import interpreter_dirs
+from agent.verify.isolation import (
+    ISOLATION,
+    MODE_BWRAP,
+    MODE_FALLBACK,
+    Isolation,
+    sandbox_capability,
+)
 from agent.verify.process_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
 from agent.verify.scratch import Scratch, ScratchError
 
@@ -82,18 +68,13 @@ __all__ = [
     "tree_capability",
 ]
 
-MODE_BWRAP = "bwrap"
-MODE_FALLBACK = "rlimit+audit"
 TAIL_CHARS = 8000
 FSIZE_MB = 1024
 KILL_GRACE_S = 5.0
 ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "VIRTUAL_ENV")
 MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 HOOK_SOURCE = Path(__file__).with_name("audit_hook.py")
-BWRAP_TMPDIR = Path("/tmp/autopatch-tmp")  # TMPDIR and HOME inside the private /tmp
 SCHEMA_VERSION = 1
-REAPER = Path(reaper.__file__)
-FALLBACK_DETAIL = "rlimits + Python audit hook only (no isolation from non-Python code)"
 INSTALL_LINE = "apt-get install bubblewrap (Fedora: dnf install bubblewrap)"
 UNSAFE_MESSAGE = (
     "bubblewrap is not available here, and without it generated code would run with your "
@@ -132,34 +113,6 @@ class RunResult:
     def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
         fields = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in fields})
-
-
-@functools.cache
-def sandbox_capability() -> tuple[str, str]:
-    """(mode, detail): ``bwrap`` if bubblewrap works here with our flags, else the fallback."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return MODE_FALLBACK, f"bubblewrap not installed; {FALLBACK_DETAIL}"
-    with tempfile.TemporaryDirectory(prefix="autopatch-probe-") as tmp:
-        root = Path(tmp).resolve()
-        argv = bwrap_argv(bwrap, root, root, network=False)
-        probe_cmd = ["/bin/sh", "-c", "echo ok > probe && ! touch /probe-outside 2>/dev/null"]
-        try:
-            probe = subprocess.run(
-                argv + probe_cmd, capture_output=True, text=True, timeout=30, check=False
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            return MODE_FALLBACK, f"bwrap present but unusable ({exc}); {FALLBACK_DETAIL}"
-        if probe.returncode != 0 or not (root / "probe").exists():
-            reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
-            return MODE_FALLBACK, f"bwrap present but unusable ({reason}); {FALLBACK_DETAIL}"
-    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, check=False)
-    return MODE_BWRAP, (
-        f"{version.stdout.strip() or 'bubblewrap'}: no network, no host sockets (only the "
-        "interpreter, its libraries and the scratch copy are mounted), writable scratch dir "
-        "+ private /tmp; no seccomp filter (the audit hook refuses AF_UNIX connects outside "
-        "the scratch dir)"
-    )
 
 
 def _limit(kind: int, soft: int, hard: int) -> None:
@@ -243,15 +196,13 @@ class Sandbox:
             raise ValueError("bind the files the command reads, not / or /tmp as a whole")
         program = _program(cmd[0], (env or {}).get("PATH") or os.environ.get("PATH"))
         readonly += interpreter_dirs(program)
-        mode = self.mode
-        if program.name.startswith("python") and mode == MODE_BWRAP:
-            trusted = program == Path(sys.executable).absolute()
-            readonly += interpreter_paths(str(program), trusted=trusted)
+        isolation = ISOLATION[self.mode]
+        readonly += isolation.readonly_for(program)
         base = self.work_dir if self.work_dir and os.path.isdir(self.work_dir) else None
         private = Path(tempfile.mkdtemp(prefix="autopatch-run-", dir=base)).resolve()
         tree = TreeLimit.create(self.memory_mb, self.max_processes, "run")
         try:
-            return self._run(list(cmd), cwd, root, env or {}, readonly, private, mode, tree)
+            return self._run(list(cmd), cwd, root, env or {}, readonly, private, isolation, tree)
         finally:
             if tree is not None:
                 tree.remove()
@@ -265,7 +216,7 @@ class Sandbox:
         env: Mapping[str, str],
         readonly: Sequence[Path],
         private: Path,
-        mode: str,
+        isolation: Isolation,
         tree: TreeLimit | None,
     ) -> RunResult:
         hook, tmp = private / "hook", private / "tmp"
@@ -273,7 +224,7 @@ class Sandbox:
         tmp.mkdir()
         violations = private / "violations.log"
         violations.touch()
-        inner_tmp = BWRAP_TMPDIR if mode == MODE_BWRAP else tmp
+        inner_tmp = isolation.tmp(tmp)
         shutil.copyfile(HOOK_SOURCE, hook / "sitecustomize.py")
         config = {"roots": [str(root), str(inner_tmp)], "network": self.network}
         (hook / "sandbox.json").write_text(json.dumps({**config, "violations": str(violations)}))
@@ -281,51 +232,20 @@ class Sandbox:
         # the scratch copy may sit inside the target's work tree (the data dir): git run in
         # it must not find the real repository above it
         full_env.setdefault("GIT_CEILING_DIRECTORIES", str(root.parent))
-        if mode == MODE_BWRAP:
-            bwrap = shutil.which("bwrap") or "bwrap"
-            argv = bwrap_argv(
-                bwrap,
-                root,
-                cwd,
-                network=self.network,
-                readonly=[*readonly, hook],
-                writable_files=[violations],
-                dirs=[BWRAP_TMPDIR],
-            )
-            argv += cmd
-        else:
-            argv = [sys.executable, "-I", "-S", str(REAPER), *cmd]
+        argv = isolation.argv(
+            cmd,
+            root,
+            cwd,
+            network=self.network,
+            readonly=readonly,
+            hook=hook,
+            violations=violations,
+        )
         out, err = private / "stdout", private / "stderr"
         start = time.monotonic()
-        timed_out = False
-        nproc = nproc_limit(self.max_processes) if tree is None else 0
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=cwd,
-                    env=full_env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=stdout,
-                    stderr=stderr,
-                    start_new_session=True,
-                    preexec_fn=_preexec(self.memory_mb, int(self.wall_s) + 5, tree, nproc),
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise SandboxError(
-                    f"the sandbox could not start {cmd[0]} ({exc}); run `autopatch doctor` "
-                    "to see what is missing"
-                ) from None
-            try:
-                rc = proc.wait(timeout=self.wall_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                stop_tree(proc, tree, graceful=mode == MODE_FALLBACK)
-                rc = proc.wait(timeout=KILL_GRACE_S)
-            kill_group(proc.pid)  # leftovers the command started in the background
-            if tree is not None:
-                tree.kill()
+        rc, timed_out = self._wait(argv, cwd, full_env, out, err, tree, isolation, cmd[0])
         seconds = time.monotonic() - start
+        mode = isolation.name
         stdout_tail, stderr_tail = _tail(out), _tail(err)
         _infrastructure_failure(mode, rc, stderr_tail, cmd[0])
         timed_out = timed_out or rc in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
@@ -343,6 +263,48 @@ class Sandbox:
         )
         log.debug("sandbox %s: %s -> rc=%s in %.2fs", mode, cmd[:3], rc, seconds)
         return result
+
+    def _wait(
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        out: Path,
+        err: Path,
+        tree: TreeLimit | None,
+        isolation: Isolation,
+        program: str,
+    ) -> tuple[int, bool]:
+        """Start ``argv`` with the limits, wait up to ``wall_s``: (exit code, timed out)."""
+        timed_out = False
+        nproc = nproc_limit(self.max_processes) if tree is None else 0
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    start_new_session=True,
+                    preexec_fn=_preexec(self.memory_mb, int(self.wall_s) + 5, tree, nproc),
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise SandboxError(
+                    f"the sandbox could not start {program} ({exc}); run `autopatch doctor` "
+                    "to see what is missing"
+                ) from None
+            try:
+                rc = proc.wait(timeout=self.wall_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                stop_tree(proc, tree, graceful=isolation.graceful_stop)
+                rc = proc.wait(timeout=KILL_GRACE_S)
+            kill_group(proc.pid)  # leftovers the command started in the background
+            if tree is not None:
+                tree.kill()
+        return rc, timed_out
 
     def _environment(self, env: Mapping[str, str], hook: Path, tmp: Path) -> dict[str, str]:
         base = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
