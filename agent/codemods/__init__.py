@@ -6,7 +6,8 @@ Importing this package registers all families in ``REGISTRY``, one subpackage ea
 docstrings, annotations, add function/method, decorators), ``modernize`` (deterministic
 idiom upgrades) and ``structure`` (move_symbol, extract_constant, extract_helper).
 
-Shared by the families: ``base`` (the contract and ``REGISTRY``), ``nodes`` (locating and
+Shared by the families: ``base`` (the contract and ``REGISTRY``), ``apply``
+(``apply_operation``), ``index`` (one ``RepoIndex`` over a snapshot), ``nodes`` (locating and
 splicing definitions), ``imports`` (what a module binds, adding import lines), ``run`` (what
 a drafted phase script calls) and ``follow_*`` (doctests and stubs kept in step).
 """
@@ -18,14 +19,7 @@ from agent.codemods import (  # noqa: F401  (registration)
     signature,
     structure,
 )
-from agent.codemods.base import (
-    REGISTRY,
-    Applied,
-    Failed,
-    RepoFiles,
-    Result,
-    Skipped,
-    apply_operation,
-)
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
 
 __all__ = ["REGISTRY", "Applied", "Failed", "RepoFiles", "Result", "Skipped", "apply_operation"]

@@ -37,7 +37,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped, apply_operation
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
 from agent.codemods.modernize.fstring import FStringCommand
 from agent.codemods.modernize.namedtuple import to_typing_namedtuple
 from agent.codemods.modernize.paths import to_pathlib

@@ -22,6 +22,7 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodTest
 
+from agent.codemods.apply import apply_operation
 from agent.codemods.base import (
     REGISTRY,
     Applied,
@@ -29,7 +30,6 @@ from agent.codemods.base import (
     RepoFiles,
     Result,
     Skipped,
-    apply_operation,
 )
 from agent.codemods.index import RepoIndex
 from agent.codemods.signature.codemod import Report, SignatureCommand
