@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from agent.cli.common import SubParsers, dump_json
-from agent.config import AppConfig, with_llm
+from agent.cli.common import SubParsers, dump_json, with_model
+from agent.config import AppConfig
 from agent.ui import console, info
 from cores import embedded
 from cores.registry import ModelRegistry
@@ -21,12 +21,7 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("question", help="a question about the code, in plain words")
     p.add_argument("--k", type=int, default=5, help="how many code spans to retrieve (default 5)")
     p.add_argument("--model", help="registry model name (default: the active llm)")
-    p.set_defaults(handler=cmd_ask, configure=configure)
-
-
-def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
-    """The LLM this command talks to: ``--model`` over the config."""
-    return with_llm(config, model=args.model)
+    p.set_defaults(handler=cmd_ask, configure=with_model)
 
 
 def cmd_ask(args: argparse.Namespace, config: AppConfig) -> int:

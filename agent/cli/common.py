@@ -13,6 +13,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from agent.config import AppConfig, with_llm
 from agent.workspace import read_issue
 
 SubParsers = argparse._SubParsersAction
@@ -37,6 +38,11 @@ def common_options() -> argparse.ArgumentParser:
 
 def dump_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def with_model(config: AppConfig, args: argparse.Namespace) -> AppConfig:
+    """The ``configure`` hook of commands with ``--model``: that LLM over the config's."""
+    return with_llm(config, model=args.model)
 
 
 def issue_from_args(args: argparse.Namespace) -> str | None:

@@ -9,8 +9,8 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from agent.cli.common import SubParsers, issue_from_args
-from agent.config import AppConfig, with_llm
+from agent.cli.common import SubParsers, issue_from_args, with_model
+from agent.config import AppConfig
 from agent.land.builder import check_branch
 from agent.ui import console, info
 from agent.workspace import build_digest
@@ -92,12 +92,7 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
         "(no isolation; config: sandbox.unsafe: true)",
     )
     p.add_argument("--model", help="registry model name (default: the active llm)")
-    p.set_defaults(handler=cmd_fix, writes_data=True, configure=configure)
-
-
-def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
-    """The LLM this command talks to: ``--model`` over the config."""
-    return with_llm(config, model=args.model)
+    p.set_defaults(handler=cmd_fix, writes_data=True, configure=with_model)
 
 
 def _checked(args: argparse.Namespace, config: AppConfig) -> AppConfig:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from agent.cli.common import SubParsers, issue_from_args
-from agent.config import AppConfig, with_llm
+from agent.cli.common import SubParsers, issue_from_args, with_model
+from agent.config import AppConfig
 from agent.ui import console, info
 from agent.workspace import build_digest
 
@@ -37,12 +37,7 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the grounding, every candidate with the judge's verdict, and coverage",
     )
-    p.set_defaults(handler=cmd_plan, configure=configure)
-
-
-def configure(config: AppConfig, args: argparse.Namespace) -> AppConfig:
-    """The LLM this command talks to: ``--model`` over the config."""
-    return with_llm(config, model=args.model)
+    p.set_defaults(handler=cmd_plan, configure=with_model)
 
 
 def make_normalizer(config: AppConfig, digest: Any, backends: list[str]) -> Any:
