@@ -72,6 +72,19 @@ def sandbox_capability() -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class Mounts:
+    """What one run sees: the writable ``root``, the ``cwd`` in it, the read-only paths, the
+    audit hook's folder and its violations log, and whether it has network."""
+
+    root: Path
+    cwd: Path
+    readonly: Sequence[Path]
+    hook: Path
+    violations: Path
+    network: bool
+
+
+@dataclass(frozen=True)
 class Bwrap:
     """Isolation by bubblewrap: only what a Python run needs is mounted, no network."""
 
@@ -89,25 +102,15 @@ class Bwrap:
         trusted = program == Path(sys.executable).absolute()
         return list(interpreter_paths(str(program), trusted=trusted))
 
-    def argv(
-        self,
-        cmd: list[str],
-        root: Path,
-        cwd: Path,
-        *,
-        network: bool,
-        readonly: Sequence[Path],
-        hook: Path,
-        violations: Path,
-    ) -> list[str]:
+    def argv(self, cmd: list[str], mounts: Mounts) -> list[str]:
         bwrap = shutil.which("bwrap") or "bwrap"
         argv = bwrap_argv(
             bwrap,
-            root,
-            cwd,
-            network=network,
-            readonly=[*readonly, hook],
-            writable_files=[violations],
+            mounts.root,
+            mounts.cwd,
+            network=mounts.network,
+            readonly=[*mounts.readonly, mounts.hook],
+            writable_files=[mounts.violations],
             dirs=[BWRAP_TMPDIR],
         )
         return argv + cmd
@@ -126,17 +129,7 @@ class Fallback:
     def readonly_for(self, program: Path) -> list[Path]:
         return []
 
-    def argv(
-        self,
-        cmd: list[str],
-        root: Path,
-        cwd: Path,
-        *,
-        network: bool,
-        readonly: Sequence[Path],
-        hook: Path,
-        violations: Path,
-    ) -> list[str]:
+    def argv(self, cmd: list[str], mounts: Mounts) -> list[str]:
         return [sys.executable, "-I", "-S", str(REAPER), *cmd]
 
 

@@ -49,6 +49,7 @@ from agent.verify.isolation import (
     MODE_BWRAP,
     MODE_FALLBACK,
     Isolation,
+    Mounts,
     sandbox_capability,
 )
 from agent.verify.process_tree import TreeLimit, kill_group, nproc_limit, stop_tree, tree_capability
@@ -232,15 +233,7 @@ class Sandbox:
         # the scratch copy may sit inside the target's work tree (the data dir): git run in
         # it must not find the real repository above it
         full_env.setdefault("GIT_CEILING_DIRECTORIES", str(root.parent))
-        argv = isolation.argv(
-            cmd,
-            root,
-            cwd,
-            network=self.network,
-            readonly=readonly,
-            hook=hook,
-            violations=violations,
-        )
+        argv = isolation.argv(cmd, Mounts(root, cwd, readonly, hook, violations, self.network))
         out, err = private / "stdout", private / "stderr"
         start = time.monotonic()
         rc, timed_out = self._wait(argv, cwd, full_env, out, err, tree, isolation, cmd[0])
