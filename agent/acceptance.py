@@ -22,8 +22,8 @@ from typing import Any
 
 from agent import acceptance_runtime
 from agent.acceptance_checks import AcceptanceCheck, build_checks
-from agent.sandbox import Sandbox
-from agent.validate_tools import python_path
+from agent.verify.project import python_path
+from agent.verify.sandbox import Sandbox
 from planner.digest_types import Definition
 from planner.spec import Spec
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from agent import dunders
 from agent.acceptance_issue import Statements
-from agent.codemods.content_namedtuple import namedtuple_fields
+from agent.codemods.modernize.namedtuple import namedtuple_fields
 from agent.docstrings import (
     described_parameters,
     docstring_gaps,

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent.sandbox import Sandbox
-from agent.validate_tools import python_path
+from agent.verify.project import python_path
+from agent.verify.sandbox import Sandbox
 
 _PROMPT = re.compile(r"^\s*>>> ?(.*)$")
 _MORE = re.compile(r"^\s*\.\.\. ?(.*)$")

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.budget import Budget
-from agent.commit import CommitBuilder, PatchSet, slugify
 from agent.draft import Draft
+from agent.land.builder import CommitBuilder, PatchSet, slugify
 from cores.protocols import LLM
 from memory.store import Memory
 from planner.normalize import SpecNormalizer, from_spec_file

@@ -17,7 +17,6 @@ from agent.acceptance import acceptance_module
 from agent.acceptance_issue import with_stated_aliases
 from agent.budget import Spend
 from agent.codemods.run import decode_source
-from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
 from agent.examples import facts_report
 from agent.fix import (
@@ -34,19 +33,20 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.fix_verdict import AcceptanceRun
-from agent.full_suite import (
+from agent.land.builder import CommitBuilder, CommitError
+from agent.phase_oracle import BEHAVIOUR_OPS, ExampleProbe, PhaseOracle, restore
+from agent.rundir import RepoLock, RunDir
+from agent.sampler import Sampler
+from agent.verify.full_suite import (
     doctest_check,
     doctest_targets,
     failing_on,
     full_suite_check,
     run_doctests,
 )
-from agent.phase_oracle import BEHAVIOUR_OPS, ExampleProbe, PhaseOracle, restore
-from agent.rundir import RepoLock, RunDir
-from agent.sampler import Sampler
-from agent.sandbox import Sandbox, Scratch
-from agent.validate import Validation, Validator
-from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.project import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Validation, Validator
 from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
 from planner.spec import Spec

@@ -25,8 +25,8 @@ from agent.acceptance import (
 )
 from agent.dunders import TEMPLATED
 from agent.fix import UNVERIFIED, VALIDATED
-from agent.sandbox import Sandbox, Scratch
-from agent.validate import Check, Validation
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Check, Validation
 from planner.spec import Spec
 
 SCHEMA_VERSION = 1

@@ -19,8 +19,8 @@ from agent.draft import Draft
 from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix_verdict import AcceptanceRun
 from agent.sampler import FAILED, NO_BEHAVIOUR, NO_CHANGE, VALIDATED, Score, Trial
-from agent.sandbox import Sandbox, Scratch
-from agent.validate import Validation
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Validation
 
 REWRITING_OPS = frozenset({"edit", "modernize", "extract_helper"})
 BEHAVIOUR_OPS = frozenset({"edit", "add_parameter"})

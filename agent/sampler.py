@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from agent.budget import Budget, Spend
 from agent.draft import Draft, Drafter
 from agent.fix import PhaseOutcome
-from agent.sandbox import SandboxError
+from agent.verify.sandbox import SandboxError
 from planner.phases import Phase
 
 # what a draft led to, as recorded in memory

@@ -14,7 +14,7 @@ import pytest
 
 from agent.acceptance import acceptance_module, coverage_of, run_acceptance
 from agent.acceptance_issue import Statements, sessions, stated_calls
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.spec import Operation, Spec
 

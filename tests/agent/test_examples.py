@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from agent.examples import issue_examples, run_examples, unchanged_report
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from tests.agent.test_fix_cli import fix, memory, shop  # noqa: F401  (fixture)
 
 ISSUE = """`calc_total` of an empty cart
