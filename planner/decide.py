@@ -270,16 +270,22 @@ class GroundedPlanner:
         self, issue: str, chosen: list[Proposal], judge: Judge
     ) -> tuple[list[Proposal], dict[str, Any]]:
         """Whole plans compete: the judged one and each other backend's checked plan, each in
-        plain words, as one lettered choice asked in two orders (position bias averages out)."""
+        plain words, as one lettered choice asked in two orders (position bias averages out).
+        When the judged plan does what the issue's own code asks for, only plans that do so
+        too compete with it."""
         plans: list[tuple[str, list[Proposal]]] = [("judge", chosen)] if chosen else []
+        evidenced = any(self._evidenced(p) for p in chosen)
         for cand in self.others:
             ops: list[Operation] = []
             for op in cand.operations:
                 if invented_name(op, issue) is None:
                     good, problems, _ = self.checker.resolve(op)
                     ops += [] if problems else [o for o in good if o not in ops]
+            proposals = [Proposal(o, describe(o), o.target) for o in ops]
+            if evidenced and not any(self._evidenced(p) for p in proposals):
+                continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
-                plans.append((cand.backend, [Proposal(o, describe(o), o.target) for o in ops]))
+                plans.append((cand.backend, proposals))
         if len(plans) < 2:
             return chosen, {}
         texts = ["; ".join(p.plain for p in plan) for _, plan in plans]

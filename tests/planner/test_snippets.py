@@ -100,3 +100,20 @@ def test_an_edit_of_a_function_that_gains_a_parameter_is_dropped() -> None:
     edit = Proposal(Operation("edit", "m.f", {}), "", "m.f")
     other = Proposal(Operation("edit", "m.g", {}), "", "m.g")
     assert subsumed_dropped([edit, add, other]) == [add, other]
+
+
+def test_a_plan_that_ignores_the_quoted_code_does_not_compete(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    from planner.candidates import Candidate
+
+    issue = "`chunks` needs the same `verbose: bool = False` switch that `get_user` has."
+    rules = Candidate("rules", (Operation("edit", "pkg.util.chunks", {}),))
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
+    pool, _ = planner._pool(issue, ground(issue, sample_digest))
+    others = list(dict.fromkeys(p.operation.op for p in pool if p.operation.op != "add_parameter"))
+    last = chr(ord("A") + len(others))
+    llm = ScriptedLLM(["A", last, *["B", "A"] * 4])
+    cand = GroundedPlanner(llm, sample_digest, repo=sample_repo, proposals=[rules]).propose(issue)
+    assert cand is not None and cand.meta["arbitration"] == {}
+    asked = " ".join(msg.content for msgs, _ in llm.calls for msg in msgs)
+    assert "Which plan" not in asked
+    assert [o.op for o in cand.operations] == ["add_parameter"]
