@@ -22,8 +22,8 @@ from typing import Any
 
 from agent import acceptance_runtime
 from agent.acceptance_checks import AcceptanceCheck, build_checks
-from agent.sandbox import Sandbox
-from agent.validate_tools import python_path
+from agent.verify.project import python_path
+from agent.verify.sandbox import Sandbox
 from planner.digest_types import Definition
 from planner.spec import Spec
 
@@ -39,6 +39,38 @@ __all__ = [
 
 FILENAME = "acceptance_test.py"
 SCHEMA_VERSION = 1
+
+
+def concise(message: str) -> str:
+    """A check's failure in one line the model can act on: for a doctest session, each
+    failed example as "`call` returned `got`, expected `want`" (or what it raised)."""
+    blocks = message.split("Failed example:")[1:]
+    if not blocks:
+        lines = [x for x in message.splitlines() if x.strip()]
+        return lines[-1].strip()[:300] if lines else ""
+    out = []
+    for block in blocks[:3]:
+        lines = [x.strip() for x in block.split("*" * 20)[0].splitlines() if x.strip()]
+        source = lines[0] if lines else "?"
+        text = "\n".join(lines[1:])
+        want = _section(text, "Expected:", ("Got:", "Exception raised:"))
+        if "Exception raised:" in text:
+            raised = [x for x in text.split("Exception raised:", 1)[1].splitlines() if x.strip()]
+            got = f"raised `{raised[-1].strip()[:150]}`" if raised else "raised"
+        else:
+            got = f"returned `{_section(text, 'Got:', ())[:150]}`"
+        expected = f", expected `{want[:150]}`" if want else ""
+        out.append(f"`{source[:150]}` {got}{expected}")
+    return "; ".join(out)
+
+
+def _section(text: str, start: str, ends: tuple[str, ...]) -> str:
+    if start not in text:
+        return ""
+    body = text.split(start, 1)[1]
+    for end in ends:
+        body = body.split(end, 1)[0]
+    return " ".join(x.strip() for x in body.splitlines() if x.strip())
 
 
 @dataclass(frozen=True)
@@ -121,7 +153,7 @@ class AcceptanceReport:
         failed = self.failed
         if not failed:
             return f"all {len(self.results)} acceptance check(s) passed"
-        shown = "\n".join(f"- {r.doc} {r.message.splitlines()[-1][:300]}" for r in failed[:6])
+        shown = "\n".join(f"- {r.doc} {concise(r.message)}" for r in failed[:6])
         return (
             f"{len(failed)} of {len(self.results)} acceptance check(s) from the issue failed:\n"
             f"{shown}\nChange the code so that the result does what the issue asks."

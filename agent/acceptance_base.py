@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from agent.acceptance_issue import Statements, sessions
-from agent.validate_tools import importable
+from agent.verify.project import importable
 from planner.digest_query import is_test_path
 from planner.digest_types import Definition
 from planner.spec import Operation, Spec

@@ -19,7 +19,7 @@ from agent.acceptance_base import (
     module_name,
     names_list,
 )
-from agent.codemods.signature import as_names
+from agent.codemods.signature.shared import as_names
 from planner.spec import Operation
 
 

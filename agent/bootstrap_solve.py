@@ -29,8 +29,8 @@ from agent.bootstrap_tasks import Task, annotations_of, functions
 from agent.bootstrap_verify import test_command
 from agent.config import AppConfig
 from agent.fix import FixOptions, LazyLLM
-from agent.sandbox import Sandbox
-from agent.validate_tools import python_path
+from agent.verify.project import python_path
+from agent.verify.sandbox import Sandbox
 from cores.protocols import LLM
 from memory.jsonl import JsonlLog
 from memory.store import Memory

@@ -30,9 +30,9 @@ from agent.bootstrap_tasks import (
     leaks,
     rename_candidates,
 )
-from agent.sandbox import RunResult, Sandbox
-from agent.scratch import Scratch
-from agent.validate_tools import detect_test_command, python_path
+from agent.verify.project import detect_test_command, python_path
+from agent.verify.sandbox import RunResult, Sandbox
+from agent.verify.scratch import Scratch
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from agent.config_check import ConfigError, check_section
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from cores.types import LLMConfig
 from memory.store import MemoryConfig
 
@@ -61,8 +61,9 @@ class AppConfig:
       repo: the target repository root.
       data_dir: runtime state (index, memory, models, runs); default ``<repo>/.agent_data``.
       llm / embedder / seq2seq: the component configs above.
-      sandbox: limits for generated scripts and the project's tests (``agent.sandbox.Sandbox``:
-        wall_s, memory_mb, max_processes, network, force_fallback, unsafe, work_dir), e.g.
+      sandbox: limits for generated scripts and the project's tests
+        (``agent.verify.sandbox.Sandbox``: wall_s, memory_mb, max_processes, network,
+        force_fallback, unsafe, work_dir), e.g.
         ``--set sandbox.wall_s=600``; ``sandbox.unsafe: true`` lets the unisolated fallback
         run generated code (same as ``fix --unsafe-sandbox``).
       memory: where memory records go (``memory.store.MemoryConfig``: backend, dsn), e.g.

@@ -8,6 +8,7 @@ as written); ``copies_issue`` spots a docstring that parrots the request.
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 
@@ -72,3 +73,104 @@ def copies_issue(docstring: str, issue: str, span: int = 8) -> bool:
         return False
     shingles = {tuple(issue_words[i : i + span]) for i in range(len(issue_words) - span + 1)}
     return any(tuple(doc_words[i : i + span]) in shingles for i in range(len(doc_words) - span + 1))
+
+
+_CLAIMED = (
+    re.compile(r":param\s+(?:[\w\[\], .|]+\s+)?\*{0,2}(\w+)\s*:"),  # reST / Sphinx
+    re.compile(r"^\s*\*{0,2}(\w+)\s*(?:\([^)\n]*\))?\s*:\s+\S", re.M),  # Google, in a section
+    re.compile(r"^\s*\*{0,2}(\w+)\s+:\s*\S", re.M),  # numpy: ``name : type``
+)
+_SECTION = re.compile(
+    r"^\s*(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Other Parameters)"
+    r"\s*:?\s*$(.*?)(?=^\s*[A-Z][A-Za-z ]+:?\s*$|\Z)",
+    re.M | re.S,
+)
+
+
+def claimed_parameters(docstring: str) -> set[str]:
+    """Names the docstring describes as parameters (reST ``:param x:``, a Google or numpy
+    ``Args``/``Parameters`` section)."""
+    names = set(_CLAIMED[0].findall(docstring))
+    for section in _SECTION.finditer(docstring):
+        body = section.group(2)
+        for regex in _CLAIMED[1:]:
+            names |= {n for n in regex.findall(body) if not n.startswith("-")}
+    return names
+
+
+def docstring_problem(docstring: str, code: str, issue: str) -> str | None:
+    """Why a model-written docstring for ``code`` (one def or class) cannot be used, or None:
+    it is empty, repeats the request (the issue's title or a run of its words) instead of
+    describing the code, or describes a parameter the code does not have."""
+    title = " ".join(_WORD.findall((issue.strip().splitlines() or [""])[0].lower()))
+    summary = " ".join(_WORD.findall(_sentences(docstring)[0].lower())) if docstring else ""
+    if not summary:
+        return "the docstring is empty"
+    if summary == title or copies_issue(docstring, issue):
+        return "the docstring repeats the request instead of describing the code"
+    node = _definition(code)
+    if node is None:
+        return None
+    invented = sorted(claimed_parameters(docstring) - set(_parameters(node)) - {"self", "cls"})
+    if invented:
+        shown = ", ".join(f"`{n}`" for n in invented)
+        return f"the docstring describes parameter(s) {shown} that `{node.name}` does not have"
+    return None
+
+
+def docstring_gaps(docstring: str, code: str) -> list[str]:
+    """What a docstring leaves out when the issue asks for the parameters: each parameter
+    it does not name, and the return value of a function that returns one."""
+    node = _definition(code)
+    if node is None:
+        return []
+    words = set(_WORD.findall(docstring))
+    gaps = [f"`{p}`" for p in _parameters(node) if p not in ("self", "cls") and p not in words]
+    says = re.search(r"\b(return|returns|returned|yield|yields)\b", docstring, re.I)
+    function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    if function and _returns_value(node) and not says:  # type: ignore[arg-type,unused-ignore]
+        gaps.append("the return value")
+    return gaps
+
+
+def described_parameters(code: str) -> list[str]:
+    """The parameters a docstring of ``code`` should describe (no ``self``/``cls``)."""
+    node = _definition(code)
+    return [p for p in _parameters(node) if p not in ("self", "cls")] if node else []
+
+
+def _definition(code: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return node
+    return None
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[str]:
+    if isinstance(node, ast.ClassDef):
+        init = next(
+            (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+            None,
+        )
+        if init is None:
+            return []
+        node = init
+    a = node.args
+    names = [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+    names += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+    return names
+
+
+def _returns_value(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    own = [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Return)
+        and n.value is not None
+        and not (isinstance(n.value, ast.Constant) and n.value.value is None)
+    ]
+    return bool(own)

@@ -85,7 +85,7 @@ def check_model(name: str, *, required: bool) -> Check:
 
 def check_sandbox() -> Check:
     """Which sandbox validation runs in: bubblewrap, or the unisolated fallback (red)."""
-    from agent.sandbox import INSTALL_LINE, MODE_BWRAP, sandbox_capability
+    from agent.verify.sandbox import INSTALL_LINE, MODE_BWRAP, sandbox_capability
 
     mode, detail = sandbox_capability()
     if mode == MODE_BWRAP:
@@ -106,7 +106,7 @@ def check_sandbox() -> Check:
 
 def check_tree_limit() -> Check:
     """How a run's whole process tree is limited: a cgroup leaf, or per-process rlimits."""
-    from agent.sandbox import tree_capability
+    from agent.verify.sandbox import tree_capability
 
     kind, detail = tree_capability()
     if kind.startswith("cgroup"):

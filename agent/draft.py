@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from agent import dunders
-from agent.codemods.content_namedtuple import namedtuple_fields
-from agent.docstrings import copies_issue, tidy_docstring
+from agent.acceptance_issue import Statements
+from agent.codemods.modernize.namedtuple import namedtuple_fields
+from agent.docstrings import (
+    described_parameters,
+    docstring_gaps,
+    docstring_problem,
+    tidy_docstring,
+)
 from agent.draft_code import (
     annotation_targets,
     check_definition,
@@ -33,6 +39,7 @@ from agent.draft_code import (
     unannotated,
 )
 from agent.draft_members import draft_members
+from cores.errors import CoreError
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
 from planner.phases import Phase
@@ -85,6 +92,21 @@ class Draft:
     @property
     def script_hash(self) -> str:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
+
+
+REWRITES = frozenset({"edit", "add_parameter", "modernize", "add_annotations"})
+
+
+@dataclass(frozen=True)
+class SourceRequest:
+    """How one code slot is asked for: seed, role, temperature (None: greedy first, then
+    0.7) and the wording variant."""
+
+    sample: int = 0
+    role: str = "slot"
+    temperature: float | None = None
+    variant: str = "issue"
+    alternate: bool = False
 
 
 def string_fields_schema(names: list[str], max_length: int = 60) -> dict[str, Any]:
@@ -151,6 +173,13 @@ class Drafter:
         self.issue = issue.strip()[:2000]
         self.style = style
         self.max_tokens = max_tokens
+        # what the current phase's code does now and what the issue expects of it (the
+        # issue's examples run on the scratch copy): the localized facts of a code slot
+        self.facts = ""
+        # another model for some fresh samples of a code slot (the 1.5B where installed):
+        # two models miss in different ways
+        self.alternate: LLM | None = None
+        self._sent: set[str] = set()  # every prompt sent, so that none is sent twice
 
     def node_source(self, qualname: str, files: Mapping[str, str]) -> tuple[str, str]:
         """(source of the node, source of its module) from the current scratch files."""
@@ -181,11 +210,27 @@ class Drafter:
         )
 
     def _chat(
-        self, role: str, messages: list[Message], params: GenerationParams
+        self,
+        role: str,
+        messages: list[Message],
+        params: GenerationParams,
+        llm: LLM | None = None,
     ) -> tuple[str, LLMCall]:
-        assert self.llm is not None
+        llm = llm or self.llm
+        assert llm is not None
+        key = hashlib.sha256(
+            json.dumps(
+                [llm.model_id, [m.to_dict() for m in messages], params.to_dict()], sort_keys=True
+            ).encode()
+        ).hexdigest()
+        if key in self._sent:  # the same prompt again would get the same answer: vary it
+            params = replace(
+                params, temperature=max(params.temperature, 0.8), seed=(params.seed or 0) + 1009
+            )
+            key += ":resampled"
+        self._sent.add(key)
         start = time.perf_counter()
-        out = self.llm.chat(messages, params)
+        out = llm.chat(messages, params)
         call = LLMCall(
             role,
             tuple(m.to_dict() for m in messages),
@@ -208,7 +253,14 @@ class Drafter:
         feedback: str | None = None,
         previous: Mapping[str, Any] | None = None,
         sample: int = 0,
+        temperature: float | None = None,
+        variant: str = "issue",
+        alternate: bool = False,
     ) -> Draft:
+        """One draft of the phase's slots. ``sample`` seeds it (and, without ``temperature``,
+        the first sample is greedy and later ones at 0.7); ``variant`` words a code slot's
+        request: ``issue`` (the issue with the localized facts) or ``minimal`` (change only
+        the lines that must change); ``alternate`` asks the alternate model for a code slot."""
         op = phase.operation
         needs = self.slots_for(op)
         slots: dict[str, Any] = {}
@@ -258,7 +310,8 @@ class Drafter:
                 max_tokens=self.max_tokens,
             )
             if not member_calls:  # a class without methods: the model rewrites it whole
-                code, call = self._draft_source(op, files, feedback, previous, sample, role)
+                how = SourceRequest(sample, role, temperature, variant, alternate)
+                code, call = self._draft_source(op, files, feedback, previous, how)
                 member_calls = [call]
             calls.extend(member_calls)
             slots["source"] = code
@@ -269,7 +322,8 @@ class Drafter:
         elif "source" in needs or "body" in needs:
             slot = "body" if "body" in needs else "source"
             earlier = {"source": previous.get(slot)} if previous else None
-            code, call = self._draft_source(op, files, feedback, earlier, sample, role)
+            how = SourceRequest(sample, role, temperature, variant, alternate)
+            code, call = self._draft_source(op, files, feedback, earlier, how)
             calls.append(call)
             slots[slot] = code
             _, module = self.node_source(op.target, files)
@@ -318,21 +372,54 @@ class Drafter:
         request = f"Request (context only):\n{self.issue[:600]}\n\n"
         ask = f"Write the docstring of `{name}`."
         calls: list[LLMCall] = []
-        # The second try leaves the request out: a small model that parrots it once will
-        # parrot it again, but describes plain code well enough.
-        for context in (request, ""):
-            messages = self._ask(system, code + context + ask, feedback, "Your previous docstring")
-            value, _, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
+        wants_params = Statements.of(self.issue).docstring_params()
+        params = described_parameters(node) if wants_params else []
+        if params:
+            ask += f" Describe each parameter ({', '.join(params)}) and what it returns."
+        # Later tries leave the request out: a small model that parrots it once will parrot
+        # it again, but describes plain code well enough. When the issue wants the
+        # parameters, a docstring that leaves some out is asked again (at most twice) with
+        # the names it missed, and the one that misses fewest is kept.
+        best: tuple[int, str] | None = None
+        extra = feedback
+        for attempt in range(3 if wants_params else 2):
+            context = request if attempt == 0 else ""
+            messages = self._ask(system, code + context + ask, extra, "Your previous docstring")
+            try:
+                value, _, call = self._ask_json(role, messages, DOCSTRING_SCHEMA, 300, sample)
+            except CoreError:
+                if best is None:
+                    raise
+                break  # a follow-up could not be asked: the best answer so far stands
             if not isinstance(value, dict) or not isinstance(value.get("docstring"), str):
                 calls.append(replace(call, error=call.error or "no `docstring` string"))
-                return None, calls
-            text = tidy_docstring(value["docstring"])
-            if not copies_issue(text, self.issue):
-                calls.append(replace(call, parsed=text))
-                return text, calls
-            problem = f"the docstring repeats the request instead of describing `{name}`"
-            calls.append(replace(call, parsed=text, error=problem))
-        return None, calls
+                break
+            text = tidy_docstring(value["docstring"], width=self._docstring_width(node))
+            problem = docstring_problem(text, node, self.issue)
+            if problem is not None:
+                calls.append(replace(call, parsed=text, error=problem))
+                if "repeats the request" not in problem:
+                    break  # the sampler asks again with this feedback
+                extra = problem
+                continue
+            gaps = docstring_gaps(text, node) if wants_params else []
+            calls.append(replace(call, parsed=text))
+            if best is None or len(gaps) < best[0]:
+                best = (len(gaps), text)
+            if not gaps:
+                break
+            extra = f"it does not describe {', '.join(gaps)}; describe each of them"
+        if best is None:
+            return None, calls
+        if calls[-1].error:  # a later try was worse than the one kept
+            calls[-1] = replace(calls[-1], error=None, parsed={"rejected": calls[-1].error})
+        return best[1], calls
+
+    def _docstring_width(self, node: str) -> int:
+        """Prose width: 72 (PEP 8), less where the project's lines are shorter."""
+        length = int(self.style.formatter_settings().get("line_length", 88)) if self.style else 88
+        indent = len(node) - len(node.lstrip()) + 4
+        return max(40, min(72, length - indent))
 
     def _draft_signatures(
         self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
@@ -427,8 +514,7 @@ class Drafter:
         files: Mapping[str, str],
         feedback: str | None,
         previous: Mapping[str, Any] | None,
-        sample: int,
-        role: str,
+        how: SourceRequest,
     ) -> tuple[str, LLMCall]:
         node, _ = self.node_source(op.target, files)
         name = str(op.params.get("name") or op.target.rsplit(".", 1)[-1])
@@ -448,6 +534,12 @@ class Drafter:
             "body unchanged",
         }[op.op]
         context = f"Current code:\n```python\n{node[:4000]}\n```\n" if node else ""
+        facts = f"\n{self.facts}\n" if self.facts and op.op in ("edit", "add_parameter") else ""
+        if how.variant == "minimal":
+            what += (
+                "; change only the lines that must change for the issue and copy every "
+                "other line exactly"
+            )
         messages = [
             Message(
                 "system",
@@ -455,7 +547,7 @@ class Drafter:
                 "the complete code asked for; keep the existing behaviour unless the issue asks to "
                 "change it; keep names, signatures and docstrings. " + self._style_hint(),
             ),
-            Message("user", f"Issue:\n{self.issue}\n\n{context}Write {what}."),
+            Message("user", f"Issue:\n{self.issue}\n\n{context}{facts}\nWrite {what}."),
         ]
         if feedback and previous and previous.get("source"):
             messages += [
@@ -464,13 +556,21 @@ class Drafter:
             ]
         # a helper plus every rewritten caller is several definitions long
         budget = self.max_tokens * (2 if op.op == "extract_helper" else 1)
+        rewrite = bool(node) and op.op in REWRITES
+        if rewrite:  # a rewrite is about as long as the node: a cap near that ends a ramble
+            budget = min(2 * self.max_tokens, max(256, len(node) // 3 + 200))
+        temperature = how.temperature
+        if temperature is None:
+            temperature = 0.0 if not how.sample else 0.7
         params = GenerationParams(
             max_tokens=budget,
-            temperature=0.0 if not sample else 0.7,
-            seed=sample,
+            temperature=temperature,
+            seed=how.sample,
             stop=("\n```\n",),
+            copies_input=rewrite,
         )
-        raw, call = self._chat(role, messages, params)
+        llm = self.alternate if how.alternate and self.alternate is not None else None
+        raw, call = self._chat(how.role, messages, params, llm)
         wanted = "" if op.op == "extract_helper" else name
         code = pick_definition(drop_unused_imports(extract_code(raw)), wanted)
         problem = check_definition(code, wanted)

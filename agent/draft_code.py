@@ -31,6 +31,13 @@ def extract_code(text: str) -> str:
     return (match.group(1) if match else text).strip("\n")
 
 
+def _segment(code: str, node: ast.stmt) -> str:
+    """A top-level statement's source, decorators included."""
+    lines = code.splitlines()
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "\n".join(lines[start - 1 : node.end_lineno])
+
+
 def check_definition(code: str, name: str) -> str | None:
     """A problem with an LLM-written definition, or None when it is one def/class named ``name``."""
     try:
@@ -213,14 +220,24 @@ def current_span(source: str, qualname: str, module: str) -> tuple[int, int] | N
 
 
 def pick_definition(code: str, name: str) -> str:
-    """``code`` itself, or — when the reply wraps the wanted def in a class it was not asked
-    for — that method alone (dedented, with the reply's leading imports kept)."""
+    """``code`` itself (dedented: a method sent at its class's indentation), or the wanted
+    definition alone with the reply's imports when the reply adds statements around it
+    (example calls, prints) or wraps it in a class it was not asked for."""
+    code = textwrap.dedent(code)
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code
     top = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    if not name or any(isinstance(n, top) and n.name == name for n in tree.body):
+    wanted = [n for n in tree.body if isinstance(n, top) and n.name == name] if name else []
+    if not name or (wanted and len(tree.body) == 1):
+        return code
+    if len(wanted) == 1:
+        keep = [
+            n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom) or n is wanted[0]
+        ]
+        if len(keep) < len(tree.body):
+            return "\n\n".join(_segment(code, n) for n in keep)
         return code
     lines = code.splitlines()
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent.sandbox import Sandbox
-from agent.validate_tools import python_path
+from agent.verify.project import python_path
+from agent.verify.sandbox import Sandbox
 
 _PROMPT = re.compile(r"^\s*>>> ?(.*)$")
 _MORE = re.compile(r"^\s*\.\.\. ?(.*)$")
@@ -106,3 +106,37 @@ def unchanged_report(examples: Sequence[str], outputs: Sequence[str | None]) -> 
         + "\n".join(shown[:4])
         + "\nChange the code so these calls behave the way the issue asks."
     )
+
+
+_WANTS = re.compile(
+    r"\b(should|must|expect\w*|instead|ought|needs? to|want\w*|would like|supposed to)\b", re.I
+)
+
+
+def facts_report(issue: str, examples: Sequence[str], outputs: Sequence[str | None] | None) -> str:
+    """The localized facts of a behaviour change: what the issue's examples give on the
+    current code (run, not copied from the issue), the outputs the issue expects, and the
+    issue's sentences that say what should happen."""
+    from agent.acceptance_issue import sessions, statement_sentences
+
+    lines: list[str] = []
+    if outputs is not None:
+        ran = [
+            f">>> {e}\n{o}"
+            for e, o in zip(examples, outputs, strict=False)
+            if o is not None and not _unusable(o)
+        ]
+        if ran:
+            lines += ["What the issue's examples give on the current code:", *ran[:6]]
+    wanted = [
+        f">>> {ex.source}\n{ex.expected}"
+        for s in sessions(issue, bug_report=True)
+        for ex in s.examples
+        if ex.expected is not None
+    ]
+    if wanted:
+        lines += ["What the issue expects them to give:", *wanted[:6]]
+    asks = [s for s in statement_sentences(issue) if _WANTS.search(s)]
+    if asks:
+        lines += ["What the issue asks:", *(f"- {' '.join(s.split())[:300]}" for s in asks[:4])]
+    return "\n".join(lines)

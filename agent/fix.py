@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.commit import CommitBuilder, PatchSet, slugify
+from agent.budget import Budget
 from agent.draft import Draft
+from agent.land.builder import CommitBuilder, PatchSet, slugify
 from cores.protocols import LLM
 from memory.store import Memory
 from planner.normalize import SpecNormalizer, from_spec_file
@@ -40,9 +41,15 @@ class FixOptions:
       full_tests: the project's whole pytest suite after the related tests: ``auto`` (a
         failure counts only if the test passes without the change; a suite slower than the
         sandbox limit is skipped), ``always`` (slow suites fail), ``never``.
-      max_repairs: LLM repair attempts per phase after the first draft.
-      candidates: drafts sampled per LLM phase (first at temperature 0, the rest at 0.7),
-        ranked by checks passed, StyleProfile score, then diff size; 1 = no sampling.
+      max_repairs: rounds of repair after the final validation (the full suite, the
+        doctests, the acceptance checks) fails; each round drafts within the phase budget.
+      candidates: the most drafts per model-written phase (``agent.sampler``): the first
+        greedy, then repairs with execution feedback and fresh samples; the first draft
+        that passes the phase's checks wins. 1 = one greedy draft, no sampling.
+      phase_calls / phase_seconds: the rest of a phase's budget: model calls and seconds,
+        drafting and checking together, repairs after the final validation included.
+      one_model: draft with the configured model only; otherwise every other fresh sample
+        of a code slot comes from the judge model where it is another one (the 1.5B).
       spec_llm: how the issue becomes a spec. ``auto``: grounded planning, the rules as one
         proposer and the model (the 1.5B when installed) as the judge; ``always``: the
         free-form LLM backend proposes too; ``never``: the rules alone, no model (fast,
@@ -57,7 +64,14 @@ class FixOptions:
     full_tests: str = "auto"
     max_repairs: int = 3
     spec_llm: str = "auto"
-    candidates: int = 1
+    candidates: int = 8
+    phase_calls: int = 24
+    phase_seconds: float = 300.0
+    one_model: bool = False  # draft with the configured model only (no alternate samples)
+
+    def budget(self) -> Budget:
+        """The budget of one model-written phase."""
+        return Budget(self.candidates, self.phase_calls, self.phase_seconds)
 
 
 @dataclass
@@ -68,6 +82,7 @@ class PhaseOutcome:
     attempts: int
     message: str = ""
     draft: Draft | None = None
+    spend: dict[str, Any] = field(default_factory=dict)  # drafts, model calls, seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +90,7 @@ class PhaseOutcome:
             "operation": self.operation,
             "ok": self.ok,
             "attempts": self.attempts,
+            "spend": self.spend,
             "message": self.message,
             "slots": dict(self.draft.slots) if self.draft else {},
         }
@@ -154,6 +170,14 @@ class LazyLLM:
         if self._judge is None:
             self._judge = self._judge_factory()
         return self._judge
+
+    def alternate(self) -> LLM | None:
+        """A second model for drafting: the judge, where it is another model (the 1.5B
+        beside the default), else None."""
+        if self._judge_factory is None or self._judge_factory is self._factory:
+            return None
+        judge = self.judge()
+        return None if judge.model_id == self.get().model_id else judge
 
     def close(self) -> None:
         for model in (self._llm, self._judge):
@@ -279,8 +303,15 @@ def summary_markdown(
     lines += [f"- {o.plain()}" for o in spec.operations]
     lines += ["", "## Phases", ""]
     for o in outcomes:
+        spent = (
+            f" ({o.spend['drafts']} draft(s), {o.spend['calls']} model call(s), "
+            f"{o.spend['seconds']} s)"
+            if o.spend.get("calls")
+            else ""
+        )
         lines.append(
-            f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after {o.attempts} attempt(s)"
+            f"- `{o.phase_id}` {o.operation}: {'ok' if o.ok else 'FAILED'} after "
+            f"{o.attempts} attempt(s){spent}"
         )
     lines += ["", "## Validation", ""]
     for check in validation.get("checks", []):

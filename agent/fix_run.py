@@ -15,10 +15,10 @@ from typing import Any
 from agent.acceptance import FILENAME as ACCEPTANCE_FILE
 from agent.acceptance import acceptance_module
 from agent.acceptance_issue import with_stated_aliases
+from agent.budget import Spend
 from agent.codemods.run import decode_source
-from agent.commit import CommitBuilder, CommitError
 from agent.draft import Draft, Drafter
-from agent.examples import issue_examples, run_examples, unchanged_report
+from agent.examples import facts_report
 from agent.fix import (
     FAILED,
     STOPPED,
@@ -33,17 +33,20 @@ from agent.fix import (
     summary_markdown,
 )
 from agent.fix_verdict import AcceptanceRun
-from agent.full_suite import (
+from agent.land.builder import CommitBuilder, CommitError
+from agent.phase_oracle import BEHAVIOUR_OPS, ExampleProbe, PhaseOracle, restore
+from agent.rundir import RepoLock, RunDir
+from agent.sampler import Sampler
+from agent.verify.full_suite import (
     doctest_check,
     doctest_targets,
     failing_on,
     full_suite_check,
     run_doctests,
 )
-from agent.rundir import RepoLock, RunDir
-from agent.sandbox import Sandbox, SandboxError, Scratch
-from agent.validate import Validation, Validator
-from agent.validate_tools import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.project import detect_test_command, is_pytest_file, select_related_tests
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Validation, Validator
 from memory.store import Memory, MemoryConfig
 from planner.phases import Phase, PhasePlanner, Plan
 from planner.spec import Spec
@@ -90,6 +93,7 @@ class FixRun:
         self.progress = progress
         self.memory = Memory(data_dir, memory_config)
         self.run_id = new_run_id()
+        self._spend: dict[str, Spend] = {}  # each phase's model calls, drafts and seconds
         # Related test files that fail on the original tree are not the change's fault.
         self._baseline: dict[str, bool] = {}
         self._broken_before: set[str] = set()
@@ -138,26 +142,6 @@ class FixRun:
                 out[d] = decode_source(path.read_bytes())
         return out
 
-    def _unchanged(self, scratch: Scratch, before: Mapping[str, bytes]) -> bool:
-        """True when the phase left every file as it found it."""
-        now = scratch.changed_paths()
-        if set(now) != set(before):
-            return False
-        return all((scratch.root / rel).read_bytes() == data for rel, data in before.items())
-
-    def _restore(self, scratch: Scratch, before: Mapping[str, bytes]) -> None:
-        """Put back the bytes of ``before`` (else the original's): any encoding survives."""
-        for rel in scratch.changed_paths():
-            path = scratch.root / rel
-            if rel in before:
-                path.write_bytes(before[rel])
-                continue
-            original = scratch.original_bytes(rel)
-            if original is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(original)
-
     def _run_phase(
         self,
         phase: Phase,
@@ -165,96 +149,52 @@ class FixRun:
         drafter: Drafter,
         scripts_dir: Path,
         scope: set[str],
+        plan: Plan,
         feedback: str | None = None,
         previous: Draft | None = None,
     ) -> tuple[PhaseOutcome, Draft | None]:
-        attempts = 0
-        budget = 1 + (self.options.max_repairs if drafter.slots_for(phase.operation) else 0)
-        parent: str | None = None
-        last_error = ""
-        changes_behaviour = phase.operation.op in ("edit", "add_parameter")
-        examples = issue_examples(drafter.issue) if changes_behaviour else []
-        baseline = run_examples(examples, scratch.root, self.python, self.sandbox)
-        while attempts < budget:
-            attempts += 1
-            before = _snapshot(scratch)
-            picked: tuple[Draft, Validation] | None = None
-            try:
-                if attempts == 1 and self.options.candidates > 1 and budget > 1:
-                    picked = self._pick_candidate(phase, scratch, drafter, scripts_dir, scope)
-                draft = (
-                    picked[0]
-                    if picked is not None
-                    else drafter.draft(
-                        phase,
-                        self._files(scratch),
-                        feedback=feedback,
-                        previous=previous.slots if previous else None,
-                        sample=attempts - 1,
-                    )
-                )
-            except SandboxError:
-                raise  # ours, not the model's: never a repair
-            except Exception as exc:  # the model backend failed: a clear, recorded failure
-                return PhaseOutcome(
-                    phase.id,
-                    phase.operation.summary(),
-                    False,
-                    attempts,
-                    f"drafting failed: {type(exc).__name__}: {exc}",
-                ), None
-            slot_error = draft.problem
-            if slot_error:
-                parent = self._remember_draft(draft, "invalid slot", None, attempts, parent)
-                if previous is not None and dict(draft.slots) == dict(previous.slots):
-                    last_error = f"the model repeated the same answer: {slot_error}"
-                    break
-                feedback, previous, last_error = slot_error, draft, slot_error
-                continue
-            validation = (
-                picked[1]
-                if picked is not None
-                else self._validate(draft, scratch, scripts_dir, scope)
+        """Sample, run and keep the phase's drafts (``agent.sampler``) within its budget."""
+        op = phase.operation.op
+        code = bool({"source", "body"} & set(drafter.slots_for(phase.operation)))
+        probe = (
+            ExampleProbe.of(drafter.issue, scratch.root, self.python, self.sandbox)
+            if op in BEHAVIOUR_OPS
+            else None
+        )
+        drafter.facts = (
+            facts_report(
+                drafter.issue,
+                probe.examples if probe else [],
+                probe.baseline if probe else None,
             )
-            rewrites = phase.operation.op in ("edit", "modernize", "extract_helper")
-            unchanged = rewrites and validation.ok and self._unchanged(scratch, before)
-            if unchanged:
-                message = (
-                    "the code you sent is identical to the current code, so nothing changed; "
-                    "change the behaviour the issue describes"
-                )
-                parent = self._remember_draft(draft, "no change", validation, attempts, parent)
-                feedback, previous, last_error = message, draft, message
-                continue
-            outputs = (
-                run_examples(examples, scratch.root, self.python, self.sandbox)
-                if validation.ok and baseline is not None
+            if code and op in BEHAVIOUR_OPS
+            else ""
+        )
+        oracle = PhaseOracle(
+            scratch,
+            lambda draft: self._validate(draft, scratch, scripts_dir, scope),
+            probe,
+            related=(
+                (lambda changed: self._related_validation(scratch, plan, changed, scope))
+                if code
                 else None
-            )
-            if outputs is not None and outputs == baseline:
-                message = unchanged_report(examples, outputs)
-                parent = self._remember_draft(
-                    draft, "no behaviour change", validation, attempts, parent
-                )
-                self._restore(scratch, before)
-                feedback, previous, last_error = message, draft, message
-                continue
-            if validation.ok:
-                self._remember_draft(draft, "validated", validation, attempts, parent)
-                return PhaseOutcome(
-                    phase.id, phase.operation.summary(), True, attempts, draft=draft
-                ), draft
-            failure = validation.failure
-            message = failure.message if failure else "validation failed"
-            parent = self._remember_draft(draft, "failed", validation, attempts, parent)
-            self._restore(scratch, before)
-            if previous is not None and dict(draft.slots) == dict(previous.slots):
-                last_error = f"the model repeated the same answer; last error: {message}"
-                break
-            feedback, previous, last_error = message, draft, message
-        return PhaseOutcome(
-            phase.id, phase.operation.summary(), False, attempts, last_error, draft=previous
-        ), None
+            ),
+            acceptance=self._acceptance if code else None,
+            decisive=phase is plan.phases[-1],
+            style=self.style,
+        )
+        sampler = Sampler(
+            drafter,
+            oracle,
+            self._remember_draft,
+            self.options.budget(),
+            self._spend.setdefault(phase.id, Spend()),
+            files=lambda: self._files(scratch),
+            progress=self.progress,
+        )
+        outcome, draft = sampler.run(phase, feedback=feedback, previous=previous)
+        outcome.spend = self._spend[phase.id].to_dict()
+        return outcome, draft
 
     def _validate(
         self, draft: Draft, scratch: Scratch, scripts_dir: Path, scope: set[str]
@@ -266,44 +206,6 @@ class FixRun:
             scratch, self.sandbox, scope=scope, related_tests=(), python=sys.executable
         )
         return validator.run(script)
-
-    def _pick_candidate(
-        self, phase: Phase, scratch: Scratch, drafter: Drafter, scripts_dir: Path, scope: set[str]
-    ) -> tuple[Draft, Validation] | None:
-        """Sample ``candidates`` drafts, validate each, keep the best on the scratch copy.
-
-        Ranked by checks passed, then StyleProfile score of the changed code, then the
-        smaller diff. Returns ``None`` when no candidate produced a usable slot.
-        """
-        before = _snapshot(scratch)
-        ranked: list[tuple[tuple[int, float, int], int, Draft, Validation, dict[str, bytes]]] = []
-        for k in range(self.options.candidates):
-            draft = drafter.draft(phase, self._files(scratch), sample=k)
-            if draft.problem:
-                self._remember_draft(draft, "invalid slot", None, 0, None)
-                continue
-            validation = self._validate(draft, scratch, scripts_dir, scope)
-            after = _snapshot(scratch)
-            changed = [decode_source(b) for rel, b in after.items() if before.get(rel) != b]
-            style = (
-                sum(self.style.score(t) for t in changed) / len(changed)
-                if self.style is not None and changed
-                else 0.0
-            )
-            size = len(scratch.diff(sorted(after)))
-            ranked.append(((validation.passed_count, style, -size), k, draft, validation, after))
-            self._remember_draft(draft, f"candidate {k + 1}", validation, 0, None)
-            self._restore(scratch, before)
-        if not ranked:
-            return None
-        _, k, draft, validation, after = max(ranked, key=lambda r: (r[0], -r[1]))
-        self.progress(
-            f"candidate {k + 1} of {len(ranked)} ranked best "
-            f"({validation.passed_count} check(s) passed)"
-        )
-        for rel, data in after.items():
-            (scratch.root / rel).write_bytes(data)
-        return draft, validation
 
     # -- the whole run -------------------------------------------------------------------
     def run(self, issue: str | None, spec_path: str | None) -> FixResult:
@@ -383,13 +285,18 @@ class FixRun:
         drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
         if any(drafter.slots_for(p.operation) for p in plan.phases):
             drafter.llm = self.llm.get()
+        code = {"source", "body"}
+        if not self.options.one_model and any(
+            code & set(drafter.slots_for(p.operation)) for p in plan.phases
+        ):
+            drafter.alternate = self.llm.alternate()
         with self._scratch() as scratch:
             scripts_dir = (self.work or scratch.root.parent) / "scripts"
             scripts_dir.mkdir(mode=0o700, exist_ok=True)
             drafts: dict[str, Draft] = {}
             for phase in plan.phases:
                 self.progress(f"phase {phase.id}: {phase.operation.summary()}")
-                outcome, draft = self._run_phase(phase, scratch, drafter, scripts_dir, scope)
+                outcome, draft = self._run_phase(phase, scratch, drafter, scripts_dir, scope, plan)
                 result.phases.append(outcome)
                 if draft is None:
                     result.message = (
@@ -416,7 +323,7 @@ class FixRun:
                 self.progress(
                     f"repairing {target.id} after: {failure.name if failure else 'failure'}"
                 )
-                self._restore(scratch, {})  # back to the original tree, then replay the phases
+                restore(scratch, {})  # back to the original tree, then replay the phases
                 replayed = True
                 for phase in plan.phases:
                     if phase.id != target.id:
@@ -430,6 +337,7 @@ class FixRun:
                         drafter,
                         scripts_dir,
                         scope,
+                        plan,
                         feedback=failure.message if failure else None,
                         previous=drafts[phase.id],
                     )
@@ -438,7 +346,10 @@ class FixRun:
                         replayed = False
                         break
                     drafts[phase.id] = draft
-                if not replayed:
+                if not replayed:  # back to the last state that was validated
+                    restore(scratch, {})
+                    for phase in plan.phases:
+                        self._replay(drafts[phase.id], scratch, scripts_dir, scope)
                     break
                 changed = scratch.changed_paths()
                 validation = self._final_validation(scratch, plan, changed, scope)
@@ -640,12 +551,3 @@ class FixRun:
                 "landed": result.landed,
             }
         )
-
-
-def _snapshot(scratch: Scratch) -> dict[str, bytes]:
-    """The current bytes of every file the run has changed so far on the scratch copy."""
-    return {
-        rel: (scratch.root / rel).read_bytes()
-        for rel in scratch.changed_paths()
-        if (scratch.root / rel).is_file()
-    }

@@ -3,8 +3,10 @@
 ``validated``   the repository's checks and tests pass, every acceptance check from the
                 issue passes, and the plan covers every symbol the issue asks to change;
 ``unverified``  the change passed the repository's checks but an acceptance check failed
-                (or could not run) or the plan's coverage is incomplete: the candidate patch
-                set is written for inspection and lands only with ``--accept-unverified``;
+                (or could not run), the plan's coverage is incomplete, or the model wrote
+                behaviour that nothing from the issue could check by running it (no example,
+                no stated call or property applies): the candidate patch set is written for
+                inspection and lands only with ``--accept-unverified``;
 ``failed``      no candidate change passed the repository's checks (no patch set).
 """
 
@@ -21,9 +23,10 @@ from agent.acceptance import (
     coverage_of,
     run_acceptance,
 )
+from agent.dunders import TEMPLATED
 from agent.fix import UNVERIFIED, VALIDATED
-from agent.sandbox import Sandbox, Scratch
-from agent.validate import Check, Validation
+from agent.verify.sandbox import Sandbox, Scratch
+from agent.verify.validate import Check, Validation
 from planner.spec import Spec
 
 SCHEMA_VERSION = 1
@@ -56,8 +59,39 @@ class Verdict:
         }
 
 
-def verdict_of(tests_ok: bool, coverage: Coverage, acceptance: AcceptanceReport) -> Verdict:
-    """``validated`` when the tests, the acceptance checks and the coverage all pass."""
+# operations whose behaviour the model writes freely (a templated dunder is not free)
+FREE_BEHAVIOUR_OPS = frozenset({"edit", "add_parameter", "add_function", "add_method"})
+
+
+def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
+    """The model-written behaviour changes of ``spec`` when no check from the issue's own
+    examples or statements applies to the result (nothing confirmed they do what it asks)."""
+    free = [
+        o.summary()
+        for o in spec.operations
+        if o.op in FREE_BEHAVIOUR_OPS
+        and not (o.op == "add_method" and o.params.get("name") in TEMPLATED)
+        and not (o.op == "add_parameter" and o.params.get("body") is False)
+    ]
+    # an example that only no longer gives what the issue calls wrong shows a change, not the
+    # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`)
+    checked = [
+        r
+        for r in acceptance.results
+        if r.applies
+        and (r.kind == "statement" or (r.kind == "example" and not r.name.endswith("not_wrong")))
+    ]
+    return [] if checked else free
+
+
+def verdict_of(
+    tests_ok: bool,
+    coverage: Coverage,
+    acceptance: AcceptanceReport,
+    unchecked: list[str] | None = None,
+) -> Verdict:
+    """``validated`` when the tests, the acceptance checks and the coverage all pass, and
+    some check from the issue confirms each model-written behaviour change."""
     reasons = []
     if not tests_ok:
         reasons.append("the repository's checks did not pass")
@@ -68,6 +102,12 @@ def verdict_of(tests_ok: bool, coverage: Coverage, acceptance: AcceptanceReport)
         reasons.append(f"{len(acceptance.failed)} acceptance check(s) failed ({names})")
     if not coverage.complete:
         reasons.append(coverage.message())
+    if unchecked:
+        reasons.append(
+            "nothing in the issue could be run to confirm the model-written change ("
+            + "; ".join(unchecked[:3])
+            + "): no expected output or stated result to check it against; review it"
+        )
     if reasons:
         return Verdict(UNVERIFIED, "; ".join(reasons), coverage, acceptance)
     n = len([r for r in acceptance.results if r.applies])
@@ -105,7 +145,8 @@ class AcceptanceRun:
     def verdict(self, spec: Spec, validation: Validation) -> Verdict:
         """The outcome of the last tree checked."""
         tests_ok = all(c.ok for c in validation.checks if c.name != "acceptance")
-        return verdict_of(tests_ok, coverage_of(spec), self.report.with_before(self.before()))
+        report = self.report.with_before(self.before())
+        return verdict_of(tests_ok, coverage_of(spec), report, unchecked_behaviour(spec, report))
 
     def files(self, name: str) -> dict[str, str]:
         """The patch set's copy of the checks (none when there are none)."""

@@ -26,9 +26,9 @@ from typing import Any, cast
 
 from agent.docstrings import tidy_docstring
 from agent.draft import check_definition, extract_code, needed_imports, render_script
-from agent.sandbox import Sandbox, SandboxError
-from agent.scratch import Scratch
-from agent.validate import Validator
+from agent.verify.sandbox import Sandbox, SandboxError
+from agent.verify.scratch import Scratch
+from agent.verify.validate import Validator
 from cores.protocols import LLM
 from memory.held_out import HeldOutCall, success_records
 from planner.spec import Operation

@@ -127,7 +127,7 @@ class RepoLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RepoLock:
-        from agent.commit import ensure_excluded
+        from agent.land.builder import ensure_excluded
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         ensure_excluded(self.repo)

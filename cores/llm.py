@@ -73,4 +73,5 @@ def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
         adapter_path=adapter,
         n_ctx=config.n_ctx,
         n_threads=config.n_threads,
+        prompt_lookup=config.prompt_lookup,
     )

@@ -43,6 +43,9 @@ def _import_llama() -> Any:
     return llama_cpp
 
 
+LOOKUP_CTX = 4096  # the speculative context keeps every position's logits: 2.4 GiB at 4k
+
+
 class LlamaCppLLM:
     """A GGUF model loaded in this process, with an optional LoRA adapter."""
 
@@ -55,7 +58,13 @@ class LlamaCppLLM:
         n_ctx: int = 8192,
         n_threads: int | None = None,
         prompt_cache_mb: int = 256,
+        prompt_lookup: int = 0,
     ) -> None:
+        """``prompt_lookup`` > 0: calls marked ``copies_input`` (code rewrites) decode
+        speculatively, drafting that many tokens per step from the prompt's own n-grams
+        (llama-cpp-python's ``LlamaPromptLookupDecoding``), on a second context of the same
+        weights: speculation needs every position's logits, which would slow the judge's
+        long prompts on the main context."""
         model_path = Path(model_path)
         header = read_gguf_header(model_path)  # raises a clear error on a bad file
         if header.file_type == "adapter":
@@ -68,6 +77,8 @@ class LlamaCppLLM:
         self.architecture = header.architecture
         self.n_threads = n_threads or default_threads()
         self._model_id = model_id or model_path.stem
+        self.prompt_lookup = max(0, prompt_lookup)
+        self._lookup: Any = None  # the speculative context, made on first use
         start = time.perf_counter()
         kwargs: dict[str, Any] = {
             "model_path": str(model_path),
@@ -78,6 +89,7 @@ class LlamaCppLLM:
         }
         if self.adapter_path is not None:
             kwargs["lora_path"] = str(self.adapter_path)
+        self._kwargs = kwargs
         try:
             with _quiet_stderr():
                 self._llama = llama_cpp.Llama(**kwargs)
@@ -109,6 +121,7 @@ class LlamaCppLLM:
             extra["response_format"] = {"type": "json_object", "schema": dict(params.json_schema)}
         if params.top_logprobs and params.n == 1 and params.json_schema is None:
             return self._first_token(payload, params.top_logprobs)
+        llama = self._context_for(payload, params)
         firsts: list[dict[str, float]] = []
         texts: list[str] = []
         reasons: list[str] = []
@@ -116,7 +129,7 @@ class LlamaCppLLM:
         start = time.perf_counter()
         for i in range(params.n):
             seed = None if params.seed is None else params.seed + i
-            out = self._llama.create_chat_completion(
+            out = llama.create_chat_completion(
                 messages=payload,
                 max_tokens=params.max_tokens,
                 temperature=params.temperature,
@@ -140,6 +153,28 @@ class LlamaCppLLM:
             finish_reasons=tuple(reasons),
             first_token_logprobs=tuple(firsts),
         )
+
+    def _context_for(self, payload: list[dict[str, str]], params: GenerationParams) -> Any:
+        """The speculative context for a rewrite that fits it, else the main one."""
+        if not (self.prompt_lookup and params.copies_input) or params.json_schema is not None:
+            return self._llama
+        chars = sum(len(m.get("content") or "") for m in payload)
+        if chars // 3 + params.max_tokens > LOOKUP_CTX:  # a rough token estimate
+            return self._llama
+        if self._lookup is None:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            kwargs = {
+                **self._kwargs,
+                "n_ctx": LOOKUP_CTX,
+                # llama-cpp-python 0.3.x sizes its logits buffer by this flag, not by the
+                # draft model it then switches on: without it, speculation overruns it
+                "logits_all": True,
+                "draft_model": LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup),
+            }
+            with _quiet_stderr():
+                self._lookup = _import_llama().Llama(**kwargs)
+        return self._lookup
 
     def _first_token(self, payload: list[dict[str, str]], k: int) -> Completion:
         """One forward pass: the first answer token's ``k`` likeliest alternatives.
@@ -192,10 +227,11 @@ class LlamaCppLLM:
         )
 
     def close(self) -> None:
-        llama = getattr(self, "_llama", None)
-        if llama is not None:
-            llama.close()
-            self._llama = None
+        for name in ("_llama", "_lookup"):
+            llama = getattr(self, name, None)
+            if llama is not None:
+                llama.close()
+                setattr(self, name, None)
 
 
 @contextlib.contextmanager

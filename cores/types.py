@@ -42,6 +42,9 @@ class GenerationParams:
     n: int = 1
     json_schema: Mapping[str, Any] | None = None
     top_logprobs: int = 0  # >0: also return the first token's most likely alternatives
+    # a hint: the reply mostly copies the prompt (a rewrite of given code); a backend may
+    # then decode speculatively from the prompt's own n-grams (prompt-lookup decoding)
+    copies_input: bool = False
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -116,6 +119,8 @@ class LLMConfig:
       adapter_path: optional LoRA adapter in GGUF form (llama_cpp only).
       n_ctx: context window in tokens.
       n_threads: CPU threads; ``None`` picks a default for this machine.
+      prompt_lookup: llama_cpp only: tokens drafted per step by prompt-lookup speculative
+        decoding for calls that copy their input (code rewrites); 0 turns it off.
       base_url / api_key / timeout_s / max_retries: the ``openai`` backend's endpoint.
       schema_style: how that endpoint takes a JSON schema: ``json_object`` (llama-cpp-python
         server, Ollama) or ``json_schema`` (OpenAI, vLLM, llama.cpp's own server).
@@ -128,6 +133,7 @@ class LLMConfig:
     adapter_path: str | None = None
     n_ctx: int = 8192
     n_threads: int | None = None
+    prompt_lookup: int = 10
     base_url: str = "http://127.0.0.1:8080/v1"
     api_key: str | None = None
     timeout_s: float = 120.0

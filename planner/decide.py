@@ -28,6 +28,7 @@ from planner.fusion import OperationChecker, invented_name
 from planner.ground import Grounding, ground
 from planner.judge import Judge
 from planner.propose import KIND_QUESTIONS, Proposal, Proposer, describe
+from planner.snippets import Evidence, code_evidence, matches
 from planner.spec import Operation
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,13 @@ class GroundedPlanner:
             meta["coverage"] = self._coverage(grounding, [], judge, {}).to_dict()
             meta["judge"] = judge.answers
             return None
-        kinds = self._kinds(pool, judge)
+        evidenced = [
+            op
+            for op in dict.fromkeys(p.operation.op for p in pool)
+            if any(self._evidenced(p) for p in pool if p.operation.op == op)
+        ]
+        meta["code_evidence"] = [e.to_dict() for e in self.evidence]
+        kinds = self._kinds(pool, judge, evidenced)
         chosen, target_p = self._targets(pool, kinds, judge)
         chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
         chosen = subsumed_dropped(chosen)
@@ -128,6 +135,9 @@ class GroundedPlanner:
     def _pool(self, issue: str, grounding: Grounding) -> tuple[list[Proposal], list[str]]:
         raw = Proposer(grounding, self.symbols, self.repo).all()
         self.supported: dict[tuple[str, str], str] = {}
+        self.evidence: list[Evidence] = code_evidence(grounding, self.symbols)
+        for op in _evidence_operations(self.evidence):
+            raw.append(Proposal(op, describe(op), op.target))
         for cand in self.others:
             for op in cand.operations:
                 raw.append(Proposal(op, describe(op), op.target))
@@ -151,6 +161,8 @@ class GroundedPlanner:
                 supported = self.supported.get((p.operation.op, p.operation.target))
                 if supported:
                     self.supported[(op.op, op.target)] = supported
+                if any(matches(e, op.op, op.target, dict(op.params)) for e in self.evidence):
+                    self.supported[(op.op, op.target)] = "the issue's code"
                 pool.append(Proposal(op, describe(op) if op != p.operation else p.plain, p.symbol))
         return pool, dropped
 
@@ -167,27 +179,39 @@ class GroundedPlanner:
         return "\n".join(lines)
 
     # -- 4: the judge ----------------------------------------------------------------
-    def _kinds(self, pool: list[Proposal], judge: Judge) -> dict[str, float]:
+    def _evidenced(self, p: Proposal) -> bool:
+        op = p.operation
+        return any(matches(e, op.op, op.target, dict(op.params)) for e in self.evidence)
+
+    def _kinds(
+        self, pool: list[Proposal], judge: Judge, evidenced: Sequence[str] = ()
+    ) -> dict[str, float]:
         """P(kind) for the kinds the pool offers, from lettered choices so that the kinds
         compete (independent yes/no questions let a small model say yes to everything):
-        the main change, then what else besides it ("nothing else" is an option)."""
+        the main change, then what else besides it ("nothing else" is an option). Kinds
+        the issue's own code points to (``planner.snippets``) are the main change."""
         ops = list(dict.fromkeys(p.operation.op for p in pool))
-        probs = judge.choose_both_ways(
-            "What is the main change the issue asks for?", [KIND_QUESTIONS[op] for op in ops]
-        )
-        kinds = dict(zip(ops, probs, strict=True))
-        main = max(kinds, key=lambda k: kinds[k])
-        rest = [op for op in ops if op != main]
+        if evidenced:
+            kinds = {op: 0.0 for op in ops}
+            main = [op for op in ops if op in evidenced]
+        else:
+            probs = judge.choose_both_ways(
+                "What is the main change the issue asks for?", [KIND_QUESTIONS[op] for op in ops]
+            )
+            kinds = dict(zip(ops, probs, strict=True))
+            main = [max(kinds, key=lambda k: kinds[k])]
+        rest = [op for op in ops if op not in main]
         if rest:
             more = judge.choose_both_ways(
-                f"Besides this main change ({KIND_QUESTIONS[main]}), what else does the issue "
-                "ask for?",
+                f"Besides this main change ({'; '.join(KIND_QUESTIONS[m] for m in main)}), "
+                "what else does the issue ask for?",
                 ["nothing else", *[KIND_QUESTIONS[op] for op in rest]],
             )
             for op, p in zip(rest, more[1:], strict=True):
                 second = p > more[0] and p >= SECOND_KIND
                 kinds[op] = p if second else min(kinds[op], KIND_THRESHOLD - 0.01)
-        kinds[main] = max(kinds[main], 1.0)
+        for m in main:
+            kinds[m] = max(kinds[m], 1.0)
         return kinds
 
     def _targets(
@@ -246,16 +270,22 @@ class GroundedPlanner:
         self, issue: str, chosen: list[Proposal], judge: Judge
     ) -> tuple[list[Proposal], dict[str, Any]]:
         """Whole plans compete: the judged one and each other backend's checked plan, each in
-        plain words, as one lettered choice asked in two orders (position bias averages out)."""
+        plain words, as one lettered choice asked in two orders (position bias averages out).
+        When the judged plan does what the issue's own code asks for, only plans that do so
+        too compete with it."""
         plans: list[tuple[str, list[Proposal]]] = [("judge", chosen)] if chosen else []
+        evidenced = any(self._evidenced(p) for p in chosen)
         for cand in self.others:
             ops: list[Operation] = []
             for op in cand.operations:
                 if invented_name(op, issue) is None:
                     good, problems, _ = self.checker.resolve(op)
                     ops += [] if problems else [o for o in good if o not in ops]
+            proposals = [Proposal(o, describe(o), o.target) for o in ops]
+            if evidenced and not any(self._evidenced(p) for p in proposals):
+                continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
-                plans.append((cand.backend, [Proposal(o, describe(o), o.target) for o in ops]))
+                plans.append((cand.backend, proposals))
         if len(plans) < 2:
             return chosen, {}
         texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
@@ -397,7 +427,9 @@ def _new_name(op: Operation) -> str | None:
 
 def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
     """Drop an operation whose target lies inside another target of the same operation
-    (modernizing a module already modernizes its classes' methods)."""
+    (modernizing a module already modernizes its classes' methods), and an ``edit`` of a
+    function that gains a parameter (``add_parameter`` rewrites its body already)."""
+    threaded = {q.operation.target for q in chosen if q.operation.op == "add_parameter"}
     return [
         p
         for p in chosen
@@ -406,7 +438,24 @@ def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
             and p.operation.target.startswith(q.operation.target + ".")
             for q in chosen
         )
+        and not (p.operation.op == "edit" and p.operation.target in threaded)
     ]
+
+
+def _evidence_operations(evidence: Sequence[Evidence]) -> list[Operation]:
+    """The operations the issue's code asks for that the proposer cannot spell: a
+    parameter whose name exists elsewhere in the repository, annotations it writes."""
+    out: list[Operation] = []
+    for e in evidence:
+        for target in e.targets:
+            if e.op == "add_parameter":
+                default = e.params.get("default") or "None"
+                out.append(
+                    Operation("add_parameter", target, {"name": e.value, "default": default})
+                )
+            elif e.op == "add_annotations":
+                out.append(Operation("add_annotations", target, {}))
+    return out
 
 
 def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:

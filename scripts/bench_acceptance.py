@@ -25,7 +25,7 @@ from pathlib import Path
 
 from agent.acceptance import acceptance_module, run_acceptance
 from agent.acceptance_issue import with_stated_aliases
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.normalize import SpecNormalizer
 

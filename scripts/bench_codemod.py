@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import agent.codemods.rename  # noqa: F401  (registers the handlers)
-from agent.codemods.base import Applied, RepoFiles, apply_operation
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, RepoFiles
 from planner.spec import Operation
 
 DJANGO_DIR = Path("~/.cache/autopatch/bench-sdists").expanduser()

@@ -4,8 +4,12 @@
 For each GGUF model (default 0.5B, quality 1.5B; ``--models`` to choose): load
 time, prompt-processing tokens/s, generation tokens/s and the latency of a
 schema-constrained JSON call. Then MiniLM embeddings/s over 20-line code chunks.
+``--rewrite``: decoding speed of a code rewrite (a real function sent back with a small
+change, as ``fix`` asks for a bug fix) with and without prompt-lookup speculative
+decoding, alternating the two so that machine load hits both alike.
 
     python scripts/bench_cores.py [--models default quality] [--threads N] [--json out.json]
+    python scripts/bench_cores.py --rewrite --models default --no-embedder
 """
 
 from __future__ import annotations
@@ -83,6 +87,47 @@ def bench_llm(name: str, threads: int | None) -> dict[str, float | str]:
     }
 
 
+REWRITE = (
+    "Here is a Python function:\n```python\n{code}\n```\n"
+    "Send back the complete function with one change: the docstring's first sentence ends "
+    "with an exclamation mark instead of a full stop. Copy everything else exactly. Reply "
+    "with one ```python code block."
+)
+
+
+def bench_rewrite(name: str, threads: int | None, rounds: int = 3) -> dict[str, object]:
+    """Tokens/s of a copy-heavy rewrite, prompt lookup on vs off (same prompts, greedy)."""
+    import inspect
+
+    from agent import docstrings
+    from cores.llm_llamacpp import LlamaCppLLM
+
+    path = embedded.locate(name)
+    llm = LlamaCppLLM(path, model_id=name, n_ctx=4096, n_threads=threads, prompt_cache_mb=0)
+    functions = [docstrings.tidy_docstring, docstrings.docstring_problem, docstrings.copies_issue]
+    speeds: dict[str, list[float]] = {"off": [], "on": []}
+    same = 0
+    for i in range(rounds):
+        code = inspect.getsource(functions[i % len(functions)])
+        texts = {}
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
+            params = GenerationParams(max_tokens=700, copies_input=mode == "on", stop=("\n```\n",))
+            out = llm.chat(REWRITE.format(code=code), params)
+            gen_s = max(1e-6, out.latency_s)
+            speeds[mode].append(out.completion_tokens / gen_s)
+            texts[mode] = out.text
+        same += texts["on"] == texts["off"]
+    llm.close()
+    return {
+        "model": name,
+        "rounds": rounds,
+        "tok_per_s_off": round(sum(speeds["off"]) / rounds, 1),
+        "tok_per_s_on": round(sum(speeds["on"]) / rounds, 1),
+        "speedup": round(sum(speeds["on"]) / max(1e-6, sum(speeds["off"])), 2),
+        "identical_outputs": f"{same}/{rounds}",
+    }
+
+
 def bench_embedder(n_chunks: int = 200) -> dict[str, float | str]:
     from cores.embedder import SentenceTransformerEmbedder
 
@@ -114,9 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         "--threads", type=int, default=None, help="llama.cpp threads (default: autopatch's default)"
     )
     parser.add_argument("--no-embedder", action="store_true")
+    parser.add_argument(
+        "--rewrite", action="store_true", help="only the prompt-lookup rewrite benchmark"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: dict[str, object] = {"cpu_count": os.cpu_count(), "llm": [], "embedder": None}
+    if args.rewrite:
+        rows = [bench_rewrite(name, args.threads) for name in args.models]
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps({"rewrite": rows}, indent=2) + "\n")
+        return 0
     for name in args.models:
         row = bench_llm(name, args.threads)
         results["llm"].append(row)  # type: ignore[attr-defined]

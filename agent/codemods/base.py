@@ -9,8 +9,9 @@ Every operation of the spec vocabulary is a handler ``(files, op, slots) -> Resu
 Handlers never touch the disk and never raise for expected failures: they return
 ``Applied`` (the changed files, full new text), ``Failed`` (an error written for the
 LLM that will try again: what failed, what succeeded, what to send next) or
-``Skipped`` (nothing to do). The drafted, standalone scripts in a patch set call
-``apply_to_disk`` through ``agent.codemods.run``.
+``Skipped`` (nothing to do). ``agent.codemods.apply.apply_operation`` runs one; the
+drafted, standalone scripts in a patch set call ``apply_to_disk`` through
+``agent.codemods.run``.
 """
 
 from __future__ import annotations
@@ -93,41 +94,3 @@ class Registry:
 
 
 REGISTRY = Registry()
-
-
-def apply_operation(
-    files: RepoFiles, op: Operation, slots: Mapping[str, Any] | None = None
-) -> Result:
-    """Run one operation's handler; an unexpected exception becomes ``Failed`` with its traceback."""
-    import traceback
-
-    handler = REGISTRY.handlers.get(op.op)
-    if handler is None:
-        return Failed(
-            f"no codemod for op {op.op!r}; available: {', '.join(sorted(REGISTRY.handlers))}"
-        )
-    try:
-        result = handler(files, op, slots or {})
-        if isinstance(result, Applied):
-            result = _follow_up(files, op, result)
-        return result
-    except Exception as exc:  # a bug in a codemod must not kill the run
-        return Failed(
-            f"{op.op} on {op.target} crashed: {type(exc).__name__}: {exc}", traceback.format_exc()
-        )
-
-
-def _follow_up(files: RepoFiles, op: Operation, result: Applied) -> Applied:
-    """Keep the project in step: docstring examples (rename) and ``.pyi`` stubs."""
-    from agent.codemods.follow_doctests import follow_parameter, follow_rename
-    from agent.codemods.follow_stubs import follow_stubs
-
-    changes = dict(result.changes)
-    if op.op == "rename":
-        changes = follow_rename(files, op, changes)
-    elif op.op == "rename_parameter":
-        changes = follow_parameter(files, op, changes)
-    changes = follow_stubs(files, op, changes)
-    extra = sorted(set(changes) - set(result.changes))
-    notes = (*result.notes, *([f"kept in step: {', '.join(extra)}"] if extra else ()))
-    return Applied(dict(sorted(changes.items())), notes)

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from agent.codemods.base import RepoFiles
-from agent.codemods.rename_resolve import RepoIndex
-from agent.codemods.rename_target import Target, resolve_target
+from agent.codemods.index import RepoIndex
+from agent.codemods.rename.target import Target, resolve_target
 from planner.spec import Operation
 
 _SOURCE = re.compile(r"^(\s*)(>>>|\.\.\.)( ?)(.*)$")

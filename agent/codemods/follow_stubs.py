@@ -17,10 +17,10 @@ from pathlib import Path
 import libcst as cst
 
 from agent.codemods.base import RepoFiles
-from agent.codemods.rename_resolve import RepoIndex
-from agent.codemods.rename_target import Target, resolve_target
-from agent.codemods.signature import as_names
-from agent.codemods.signature_params import ParamParts, rebuild_parameters
+from agent.codemods.index import RepoIndex
+from agent.codemods.rename.target import Target, resolve_target
+from agent.codemods.signature.params import ParamParts, rebuild_parameters
+from agent.codemods.signature.shared import as_names
 from planner.spec import Operation
 
 STUB_OPS = frozenset(

@@ -14,7 +14,7 @@ import difflib
 import logging
 import re
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -124,6 +124,16 @@ def walk_defs(
                 yield from walk_defs(suite.body, prefix, (*blocks, suite), parents)
 
 
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """Whether ``stmt`` is a lone string expression (a docstring where it stands first)."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
 def close_names(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
     """The candidates closest to ``name`` (by full name, then by last component)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
@@ -131,6 +141,19 @@ def close_names(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
     by_last = {c.rsplit(".", 1)[-1]: c for c in candidates}
     close += [by_last[m] for m in difflib.get_close_matches(last, list(by_last), n=n, cutoff=0.6)]
     return list(dict.fromkeys(close))[:n]
+
+
+def close_hint(name: str, candidates: Iterable[str], n: int = 5) -> str:
+    """`` (close: a, b)`` for an error message, or an empty string.
+
+    Unlike ``close_names`` it falls back to the candidates that contain ``name``; the structure
+    codemods word their errors with it.
+    """
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=n, cutoff=0.5)
+    if not close:
+        close = [c for c in pool if name.lower() in c.lower()][:n]
+    return f" (close: {', '.join(close)})" if close else ""
 
 
 def parse_file(files: RepoFiles, path: str) -> cst.Module | Failed:

@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.codemods.base import Applied, Failed, RepoFiles, apply_operation
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, Failed, RepoFiles
 from planner.spec import Operation
 
 CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")

@@ -14,7 +14,7 @@ import pytest
 
 from agent.acceptance import acceptance_module, coverage_of, run_acceptance
 from agent.acceptance_issue import Statements, sessions, stated_calls
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.spec import Operation, Spec
 
@@ -412,3 +412,40 @@ def test_a_bug_reports_descriptive_intro_marks_the_output_wrong() -> None:
     )
     assert [e.label for s in sessions(issue, bug_report=True) for e in s.examples] == ["wrong"]
     assert [e.label for s in sessions(issue) for e in s.examples] == ["unclear"]
+
+
+def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
+    from agent.acceptance import AcceptanceReport, CheckResult
+    from agent.fix_verdict import unchecked_behaviour, verdict_of
+
+    spec = Spec("i", "make it faster", (Operation("edit", "m.f"),))
+    post = CheckResult("f_exists", "postcondition", "f exists", True)
+    only_post = AcceptanceReport((post,))
+    coverage = coverage_of(spec)
+    unchecked = unchecked_behaviour(spec, only_post)
+    assert unchecked == ["edit m.f"]
+    verdict = verdict_of(True, coverage, only_post, unchecked)
+    assert verdict.status == "unverified" and "nothing in the issue could be run" in verdict.why
+    example = CheckResult("ex", "example", "the issue's example", True)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, example))) == []
+    changed = CheckResult("test_example_issue_example_1_not_wrong", "example", "no longer", True)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, changed))) == ["edit m.f"]
+    templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
+    assert unchecked_behaviour(templated, only_post) == []  # a template is not free code
+
+
+def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None:
+    from agent.acceptance import concise
+
+    (tmp_path / "m.py").write_text("def tail(n, seq):\n    return list(seq[-n:])\n")
+    issue = "tail(0, seq) is wrong; it should give:\n\n>>> from m import tail\n>>> tail(0, [1, 2])\n[]\n"
+    spec = Spec("t", issue, (Operation("edit", "m.tail"),))
+    digest = RepositoryDigest.build(tmp_path, tmp_path / ".cache")
+    module = acceptance_module(issue, spec, list(digest.definitions()))
+    report = run_acceptance(module, tmp_path, sys.executable, Sandbox())
+    failed = [r for r in report.results if not r.ok]
+    assert (
+        failed
+        and concise(failed[0].message) == "`tail(0, [1, 2])` returned `[1, 2]`, expected `[]`"
+    )
+    assert "returned `[1, 2]`, expected `[]`" in report.message()

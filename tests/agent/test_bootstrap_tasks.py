@@ -18,7 +18,7 @@ from agent.bootstrap_solve import SolveOptions, Solver, check_answer
 from agent.bootstrap_tasks import KINDS, Task, leaks
 from agent.bootstrap_verify import GenerateOptions, bug_report, generate
 from agent.config import AppConfig
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from cores.llm_scripted import ScriptedLLM
 from cores.types import LLMConfig
 from memory.export import ExportOptions, export_datasets

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.commit import CommitBuilder, CommitError
+from agent.land.builder import CommitBuilder, CommitError
 
 NEW = "def greet(name):\n    return 'hello ' + name\n"
 

@@ -185,3 +185,33 @@ def test_add_parameter_asks_for_the_function_with_the_parameter_threaded_in(tmp_
     assert "`scale` (default `1`)" in llm.calls[0][0][-1].content and draft.problem is None
     quiet = Operation("add_parameter", "shop.cart.Cart.total", {"name": "scale", "body": False})
     assert drafter.slots_for(quiet) == ()
+
+
+def test_a_docstring_that_leaves_out_a_parameter_the_issue_asks_for_is_asked_again(
+    tmp_path: Path,
+) -> None:
+    source = "class Cart:\n    def total(self, tax, rounding=2):\n        return 1\n"
+    llm = ScriptedLLM(
+        [
+            json.dumps({"docstring": "Return the total with tax."}),  # no `rounding`
+            json.dumps(
+                {
+                    "docstring": "Return the total.\n\nArgs:\n    tax: the rate.\n    "
+                    "rounding: decimal places.\n    colour: no such thing."
+                }
+            ),  # invents one
+        ]
+    )
+    issue = "Document `Cart.total`: its arguments and what it returns."
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    draft = drafter.draft(phase, {"shop/cart.py": source})
+    assert "Describe each parameter (tax, rounding)" in llm.calls[0][0][-1].content
+    assert "does not describe `rounding`" in llm.calls[1][0][-1].content
+    # the second answer invents `colour`: the first one, which misses least, is kept
+    assert draft.slots["docstring"] == "Return the total with tax." and draft.problem is None
+    assert draft.calls[1].parsed == {"rejected": draft.calls[1].parsed["rejected"]}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.codemods.base import Applied, RepoFiles, apply_operation
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, RepoFiles
 from agent.draft import Drafter
 from agent.draft_members import join_replies, outline
 from cores.llm_scripted import ScriptedLLM

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from agent.examples import issue_examples, run_examples, unchanged_report
-from agent.sandbox import Sandbox
+from agent.verify.sandbox import Sandbox
 from tests.agent.test_fix_cli import fix, memory, shop  # noqa: F401  (fixture)
 
 ISSUE = """`calc_total` of an empty cart
@@ -47,12 +47,13 @@ def test_a_fix_that_changes_nothing_observable_is_sent_back(shop: Path) -> None:
         shop,
         ISSUE,
         "--apply",
+        "--accept-unverified",  # "it should raise ValueError" is prose: nothing runs it
         "--set",
         "llm.backend=scripted",
         "--set",
         f"llm.replies={json.dumps(['-', same, fixed])}",
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
     assert "raise ValueError('empty cart')" in (shop / "shop" / "cart.py").read_text()
     outcomes = [a["outcome"] for a in memory(shop, "attempts.jsonl") if a.get("role") != "spec"]
     assert outcomes == ["no behaviour change", "validated"]

@@ -225,7 +225,8 @@ def test_full_suite_runs_the_configured_doctests(repo: Path) -> None:
 
 def test_a_failed_acceptance_check_goes_back_to_the_model(repo: Path, tmp_path: Path) -> None:
     """An ``edit`` that changes behaviour but not as the issue's example expects is repaired
-    with the failing check as feedback (scripted model: a wrong fix, then the right one)."""
+    with the failing check as feedback (scripted model: a wrong fix, then the right one):
+    the acceptance checks are the oracle of the phase's drafts."""
     (repo / "pkg" / "seq.py").write_text("def tail(n, seq):\n    return list(seq[-n:])\n")
     env = {**os.environ, **GIT_ENV}
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, env=env)
@@ -255,8 +256,13 @@ def test_a_failed_acceptance_check_goes_back_to_the_model(repo: Path, tmp_path: 
         f"llm.replies={json.dumps([wrong, right])}",
     )
     assert out.returncode == 0, out.stderr
-    assert "repairing 01_edit after: acceptance" in out.stderr
+    assert "01_edit: draft 2 passed" in out.stderr
     assert "else []" in (repo / "pkg" / "seq.py").read_text()
+    drafts = [a for a in memory(repo, "attempts.jsonl") if a.get("phase") == "01_edit"]
+    assert [a["outcome"] for a in drafts] == ["failed", "validated"]
+    assert drafts[1]["role"] == "repair"
+    feedback = drafts[1]["messages"][-1]["content"]
+    assert "acceptance check(s) from the issue failed" in feedback and "[0]" in feedback
 
 
 def test_on_a_terminal_fix_asks_and_stop_changes_nothing(repo: Path) -> None:

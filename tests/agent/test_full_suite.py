@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from agent.full_suite import failing_ids
+from agent.verify.full_suite import failing_ids
 from tests.agent.test_fix_cli import GIT_ENV, fix, shop, snapshot  # noqa: F401  (fixture)
 
 RENAME = "Rename `calc_total` to `compute_total` everywhere."

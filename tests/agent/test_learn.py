@@ -72,7 +72,13 @@ def _fix(repo: Path, replies: list[str], *args: str) -> None:
 
 
 def _edit_run(repo: Path, *args: str) -> None:
-    issue = "`Cart.total` is slow: build the price list once"
+    # an expected output the issue states: a model-written edit that nothing checks would
+    # end unverified, and only validated runs are memory's successes
+    issue = (
+        "`Cart.total` is slow: build the price list once. It must still give:\n\n"
+        ">>> from shop.cart import Cart\n>>> cart = Cart()\n>>> cart.add('pen', 2.0, 3)\n"
+        ">>> cart.total()\n7.2\n"
+    )
     replies = [json.dumps(SPEC), f"```python\n{EDIT}\n```"]
     _fix(repo, replies, issue, "--spec-llm", "always", *args)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import check_sandbox
-from agent.sandbox import (
+from agent.verify.sandbox import (
     MODE_BWRAP,
     MODE_FALLBACK,
     RunResult,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import check_tree_limit
-from agent.sandbox import (
+from agent.verify.sandbox import (
     MODE_BWRAP,
     MODE_FALLBACK,
     RunResult,
@@ -29,7 +29,7 @@ from agent.sandbox import (
     sandbox_capability,
     tree_capability,
 )
-from agent.validate import Validator
+from agent.verify.validate import Validator
 
 
 @pytest.fixture(params=[MODE_BWRAP, MODE_FALLBACK])
@@ -368,7 +368,7 @@ def test_killing_autopatch_kills_the_sandboxed_tree(
         "subprocess.run(['sleep', '60.' + marker])"
     )
     parent = (
-        "import sys; from pathlib import Path; from agent.sandbox import Sandbox\n"
+        "import sys; from pathlib import Path; from agent.verify.sandbox import Sandbox\n"
         f"Sandbox(force_fallback={sandbox.force_fallback}, unsafe=True, wall_s=60, "
         f"work_dir={str(tmp_path)!r}).run("
         f"[sys.executable, '-c', {inner!r}], Path({str(scratch.root)!r}))\n"

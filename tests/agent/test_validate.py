@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from agent.sandbox import MODE_BWRAP, MODE_FALLBACK, Sandbox, Scratch, sandbox_capability
-from agent.validate import (
+from agent.verify.sandbox import MODE_BWRAP, MODE_FALLBACK, Sandbox, Scratch, sandbox_capability
+from agent.verify.validate import (
     Check,
     Validation,
     Validator,

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 import agent.codemods.content  # noqa: F401  (registers the content ops)
-from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped, apply_operation
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
 from planner.spec import Operation
 
 

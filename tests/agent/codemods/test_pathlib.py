@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-import agent.codemods.content  # noqa: F401  (registers the content ops)
-from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped, apply_operation
+import agent.codemods.modernize  # noqa: F401  (registers modernize)
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
 from agent.draft import needed_slots
 from planner.spec import Operation
 

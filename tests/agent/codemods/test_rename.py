@@ -18,8 +18,9 @@ import libcst as cst
 import pytest
 
 import agent.codemods.rename  # noqa: F401  (registers the handlers)
-from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped, apply_operation
-from agent.codemods.rename_focus import focus
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.rename.focus import focus
 from planner.digest_types import module_name
 from planner.spec import Operation
 

@@ -22,7 +22,7 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodTest
 
-from agent.codemods import signature  # noqa: F401  (registers the three ops)
+from agent.codemods.apply import apply_operation
 from agent.codemods.base import (
     REGISTRY,
     Applied,
@@ -30,10 +30,11 @@ from agent.codemods.base import (
     RepoFiles,
     Result,
     Skipped,
-    apply_operation,
 )
-from agent.codemods.signature_codemod import Report, SignatureCommand
-from agent.codemods.signature_index import RepoIndex, function_target
+from agent.codemods.index import RepoIndex
+from agent.codemods.signature.codemod import Report, SignatureCommand
+from agent.codemods.signature.keyword_only import KeywordOnlyEdit
+from agent.codemods.signature.targets import function_target
 from planner.spec import Operation
 
 
@@ -436,7 +437,7 @@ class TestSignatureCommand(CodemodTest):
         index = RepoIndex(files)
         target = function_target(index, "mod.C.m")
         assert not isinstance(target, str)
-        edit = signature.KeywordOnlyEdit(target, Report(), ["b"], index.call_pattern(target))
+        edit = KeywordOnlyEdit(target, Report(), ["b"], index.call_pattern(target))
         self.assertCodemod(before, after, index, "mod.py", [edit])
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 import agent.codemods.structure  # noqa: F401  (registers the handlers)
-from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped, apply_operation
-from agent.codemods.structure import default_helper_name
+from agent.codemods.apply import apply_operation
+from agent.codemods.base import Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.structure.operations import default_helper_name
 from planner.spec import Operation
 
 
