@@ -291,6 +291,11 @@ def with_stated_aliases(spec: Spec) -> Spec:
 
 
 _MODAL = r"(?:should|must|ought to|is expected to|are expected to|needs? to|has to|have to)"
+# a value in backticks, or a bare literal that ends the clause ("should return 0.")
+_VALUE = (
+    r"(?:`([^`\n]+)`|(-?\d+(?:\.\d+)?|True|False|None|'[^'\n]*'|\"[^\"\n]*\")"
+    r"(?=\s*(?:[.,;:)]|$)))"
+)
 _RAISE = re.compile(
     rf"{_MODAL}\s+(?:instead\s+|still\s+|now\s+|rather\s+)?(?:raise|throw|emit|warn with|give)\s+"
     r"(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))\b`?",
@@ -298,7 +303,7 @@ _RAISE = re.compile(
 )
 _RETURN = re.compile(
     rf"{_MODAL}\s+(?:instead\s+|still\s+|now\s+|rather\s+)?(?:return|give|be|evaluate to|"
-    r"produce|yield)\s+`([^`\n]+)`",
+    r"produce|yield)\s+" + _VALUE,
     re.I,
 )
 _WEAK_CURRENT = re.compile(
@@ -310,7 +315,7 @@ _EXPECTING = re.compile(
 _PLAIN_RAISE = re.compile(
     r"^\s*(?:raises?|throws?)\s+(?:an?\s+)?`?([A-Z]\w*(?:Error|Exception|Warning|Exit))\b`?", re.I
 )
-_PLAIN_RETURN = re.compile(r"^\s*(?:returns?|gives?|evaluates? to|produces?)\s+`([^`\n]+)`", re.I)
+_PLAIN_RETURN = re.compile(r"^\s*(?:returns?|gives?|evaluates? to|produces?)\s+" + _VALUE, re.I)
 _CALL_SPAN = re.compile(r"`((?:[A-Za-z_][\w.]*)\([^`\n]*\))`")
 
 
@@ -332,14 +337,14 @@ def stated_calls(issue: str) -> list[StatedCall]:
             continue
         hits: list[tuple[int, str, str]] = []
         for regex, kind in ((_RAISE, "raises"), (_RETURN, "returns")):
-            hits += [(m.start(), kind, m.group(1)) for m in regex.finditer(sentence)]
+            hits += [(m.start(), kind, _first(m)) for m in regex.finditer(sentence)]
         for c in calls:  # "Expected: `f(x)` returns `v`": a plain verb right after the call
             rest = sentence[c.end() :]
             wanted = _EXPECTING.search(sentence[: c.start()])
             for regex, kind in ((_PLAIN_RAISE, "raises"), (_PLAIN_RETURN, "returns")):
                 m = regex.match(rest)
                 if wanted and m:
-                    hits.append((c.end(), kind, m.group(1)))
+                    hits.append((c.end(), kind, _first(m)))
         for at, kind, value in sorted(hits):
             before = [c for c in calls if c.end() <= at]
             if not before or (kind == "returns" and not _is_literal(value.strip())):
@@ -348,6 +353,10 @@ def stated_calls(issue: str) -> list[StatedCall]:
             if item not in found:
                 found.append(item)
     return found
+
+
+def _first(m: re.Match[str]) -> str:
+    return next((g for g in m.groups() if g), "")
 
 
 def _is_literal(text: str) -> bool:

@@ -449,3 +449,10 @@ def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None
         and concise(failed[0].message) == "`tail(0, [1, 2])` returned `[1, 2]`, expected `[]`"
     )
     assert "returned `[1, 2]`, expected `[]`" in report.message()
+
+
+def test_a_bare_literal_that_ends_the_clause_is_a_stated_result() -> None:
+    calls = stated_calls(
+        "So `clamp(-5, 0, 10)` should return 0. And `f(x)` should be 3 times faster."
+    )
+    assert [(c.call, c.kind, c.value) for c in calls] == [("clamp(-5, 0, 10)", "returns", "0")]
