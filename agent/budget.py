@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -21,14 +21,16 @@ class Budget:
 
 @dataclass
 class Spend:
-    """What a phase has spent so far (all its sampling rounds together)."""
+    """What a phase has spent so far (all its sampling rounds together) of its budget."""
 
+    budget: Budget = field(default_factory=Budget)
     drafts: int = 0
     calls: int = 0
     seconds: float = 0.0
 
-    def exhausted(self, budget: Budget) -> str:
+    def exhausted(self) -> str:
         """Why the budget is spent ('' while it is not)."""
+        budget = self.budget
         if self.drafts >= budget.drafts:
             return f"{budget.drafts} draft(s)"
         if self.calls >= budget.calls:

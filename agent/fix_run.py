@@ -187,8 +187,7 @@ class FixRun:
             drafter,
             oracle,
             self._remember_draft,
-            self.options.budget(),
-            self._spend.setdefault(phase.id, Spend()),
+            self._spend.setdefault(phase.id, Spend(self.options.budget())),
             files=lambda: self._files(scratch),
             progress=self.progress,
         )

@@ -23,6 +23,7 @@ from agent.acceptance import (
     coverage_of,
     run_acceptance,
 )
+from agent.acceptance_checks import shows_only_a_change
 from agent.dunders import TEMPLATED
 from agent.fix import UNVERIFIED, VALIDATED
 from agent.verify.sandbox import Sandbox, Scratch
@@ -79,7 +80,7 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
         r
         for r in acceptance.results
         if r.applies
-        and (r.kind == "statement" or (r.kind == "example" and not r.name.endswith("not_wrong")))
+        and (r.kind == "statement" or (r.kind == "example" and not shows_only_a_change(r.name)))
     ]
     return [] if checked else free
 

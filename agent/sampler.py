@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agent.budget import Budget, Spend
+from agent.budget import Spend
 from agent.draft import Draft, Drafter
 from agent.fix import PhaseOutcome
 from agent.verify.sandbox import SandboxError
@@ -139,14 +139,13 @@ class Sampler:
         drafter: Drafter,
         oracle: Oracle,
         record: Record,
-        budget: Budget,
         spend: Spend,
         *,
         files: Callable[[], dict[str, str]],
         progress: Callable[[str], None] = lambda _m: None,
     ) -> None:
         self.drafter, self.oracle, self.record = drafter, oracle, record
-        self.budget, self.spend = budget, spend
+        self.spend = spend
         self.files, self.progress = files, progress
 
     def run(
@@ -158,7 +157,7 @@ class Sampler:
         while True:
             if attempt and not needs_model:
                 break  # a codemod without slots is deterministic: one run says it all
-            spent = self.spend.exhausted(self.budget) if attempt or state.feedback else ""
+            spent = self.spend.exhausted() if attempt or state.feedback else ""
             if spent:
                 state.last_error = state.last_error or f"the phase budget ({spent}) is spent"
                 self.progress(f"{phase.id}: budget spent ({spent})")
@@ -176,9 +175,8 @@ class Sampler:
                 self.record(draft, VALIDATED, trial.validation, attempt, state.parent)
                 if attempt > 1:
                     self.progress(f"{phase.id}: draft {attempt} passed")
-                outcome = PhaseOutcome(phase.id, phase.operation.summary(), True, attempt)
-                outcome.draft = draft
-                return outcome, draft
+                summary = phase.operation.summary()
+                return PhaseOutcome(phase.id, summary, True, attempt, draft=draft), draft
         return self._best(phase, state, attempt)
 
     # -- one draft ---------------------------------------------------------------------

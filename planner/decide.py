@@ -103,11 +103,7 @@ class GroundedPlanner:
             meta["coverage"] = self._coverage(grounding, [], judge, {}).to_dict()
             meta["judge"] = judge.answers
             return None
-        evidenced = [
-            op
-            for op in dict.fromkeys(p.operation.op for p in pool)
-            if any(self._evidenced(p) for p in pool if p.operation.op == op)
-        ]
+        evidenced = list(dict.fromkeys(p.operation.op for p in pool if self._evidenced(p)))
         meta["code_evidence"] = [e.to_dict() for e in self.evidence]
         kinds = self._kinds(pool, judge, evidenced)
         chosen, target_p = self._targets(pool, kinds, judge)
@@ -161,9 +157,10 @@ class GroundedPlanner:
                 supported = self.supported.get((p.operation.op, p.operation.target))
                 if supported:
                     self.supported[(op.op, op.target)] = supported
-                if any(matches(e, op.op, op.target, dict(op.params)) for e in self.evidence):
+                proposal = Proposal(op, describe(op) if op != p.operation else p.plain, p.symbol)
+                if self._evidenced(proposal):
                     self.supported[(op.op, op.target)] = "the issue's code"
-                pool.append(Proposal(op, describe(op) if op != p.operation else p.plain, p.symbol))
+                pool.append(proposal)
         return pool, dropped
 
     def _context(self, grounding: Grounding, limit: int = 8) -> str:

@@ -143,9 +143,9 @@ def test_drafts_are_compared_by_their_code_and_ranked_by_their_checks() -> None:
 
 def test_a_budget_tells_what_is_spent() -> None:
     budget = Budget(drafts=2, calls=10, seconds=60)
-    spend = Spend(drafts=2)
-    assert spend.exhausted(budget) == "2 draft(s)"
-    assert Spend(drafts=1, calls=3, seconds=61).exhausted(budget) == "60 s"
+    spend = Spend(budget, drafts=2)
+    assert spend.exhausted() == "2 draft(s)"
+    assert Spend(budget, drafts=1, calls=3, seconds=61).exhausted() == "60 s"
     with pytest.raises(ValueError):
         Budget(drafts=0)
 
