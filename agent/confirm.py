@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.acceptance import coverage_of
+from agent.acceptance.module import coverage_of
 from planner.spec import Spec, SpecError
 
 PROMPT = "go on [g], edit the spec in $EDITOR [e], or stop [s]? "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import dunders
-from agent.acceptance_issue import Statements
+from agent.acceptance.issue import Statements
 from agent.codemods.modernize.namedtuple import namedtuple_fields
 from agent.docstrings import (
     described_parameters,

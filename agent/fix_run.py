@@ -12,13 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.acceptance import FILENAME as ACCEPTANCE_FILE
-from agent.acceptance import acceptance_module
-from agent.acceptance_issue import with_stated_aliases
+from agent.acceptance.examples import facts_report
+from agent.acceptance.issue import with_stated_aliases
+from agent.acceptance.module import FILENAME as ACCEPTANCE_FILE
+from agent.acceptance.module import acceptance_module
 from agent.budget import Spend
 from agent.codemods.run import decode_source
 from agent.draft import Draft, Drafter
-from agent.examples import facts_report
 from agent.fix import (
     FAILED,
     STOPPED,

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.acceptance import (
+from agent.acceptance.checks import shows_only_a_change
+from agent.acceptance.module import (
     AcceptanceModule,
     AcceptanceReport,
     Coverage,
     coverage_of,
     run_acceptance,
 )
-from agent.acceptance_checks import shows_only_a_change
 from agent.dunders import TEMPLATED
 from agent.fix import UNVERIFIED, VALIDATED
 from agent.verify.sandbox import Sandbox, Scratch

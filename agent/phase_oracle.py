@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.acceptance_issue import sessions
+from agent.acceptance.examples import issue_examples, run_examples, unchanged_report
+from agent.acceptance.issue import sessions
 from agent.codemods.run import decode_source
 from agent.draft import Draft
-from agent.examples import issue_examples, run_examples, unchanged_report
 from agent.fix_verdict import AcceptanceRun
 from agent.sampler import FAILED, NO_BEHAVIOUR, NO_CHANGE, VALIDATED, Score, Trial
 from agent.verify.sandbox import Sandbox, Scratch

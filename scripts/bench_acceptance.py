@@ -23,8 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agent.acceptance import acceptance_module, run_acceptance
-from agent.acceptance_issue import with_stated_aliases
+from agent.acceptance.issue import with_stated_aliases
+from agent.acceptance.module import acceptance_module, run_acceptance
 from agent.verify.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.normalize import SpecNormalizer

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.acceptance import acceptance_module, coverage_of, run_acceptance
-from agent.acceptance_issue import Statements, sessions, stated_calls
+from agent.acceptance.issue import Statements, sessions, stated_calls
+from agent.acceptance.module import acceptance_module, coverage_of, run_acceptance
 from agent.verify.sandbox import Sandbox
 from planner.digest import RepositoryDigest
 from planner.spec import Operation, Spec
@@ -415,7 +415,7 @@ def test_a_bug_reports_descriptive_intro_marks_the_output_wrong() -> None:
 
 
 def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
-    from agent.acceptance import AcceptanceReport, CheckResult
+    from agent.acceptance.module import AcceptanceReport, CheckResult
     from agent.fix_verdict import unchecked_behaviour, verdict_of
 
     spec = Spec("i", "make it faster", (Operation("edit", "m.f"),))
@@ -435,7 +435,7 @@ def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
 
 
 def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None:
-    from agent.acceptance import concise
+    from agent.acceptance.module import concise
 
     (tmp_path / "m.py").write_text("def tail(n, seq):\n    return list(seq[-n:])\n")
     issue = "tail(0, seq) is wrong; it should give:\n\n>>> from m import tail\n>>> tail(0, [1, 2])\n[]\n"

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from agent.examples import issue_examples, run_examples, unchanged_report
+from agent.acceptance.examples import issue_examples, run_examples, unchanged_report
 from agent.verify.sandbox import Sandbox
 from tests.agent.test_fix_cli import fix, memory, shop  # noqa: F401  (fixture)
 

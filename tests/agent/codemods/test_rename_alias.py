@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.acceptance_issue import with_stated_aliases
+from agent.acceptance.issue import with_stated_aliases
 from agent.codemods import Applied, Failed, RepoFiles, apply_operation
 from planner.spec import Operation, Spec
 

@@ -21,10 +21,10 @@ import ast
 import re
 from collections.abc import Sequence
 
-from agent.acceptance_base import BEHAVIOUR_OPS, AcceptanceCheck
-from agent.acceptance_issue import Session, import_statements, sessions, stated_calls
-from agent.acceptance_ops import OpChecks
-from agent.acceptance_ops_content import ContentChecks
+from agent.acceptance.base import BEHAVIOUR_OPS, AcceptanceCheck
+from agent.acceptance.issue import Session, import_statements, sessions, stated_calls
+from agent.acceptance.ops import OpChecks
+from agent.acceptance.ops_content import ContentChecks
 from planner.digest_types import Definition
 from planner.spec import Spec
 

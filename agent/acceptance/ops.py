@@ -3,14 +3,14 @@
 A rename's new name resolves and its old one is gone (or kept, warning, as the issue
 asks), its docstring examples follow, the rest of the module stays; a move's destination
 and old path; ``inspect.signature`` for the signature operations. The content operations
-are in ``acceptance_ops_content``.
+are in ``agent.acceptance.ops_content``.
 """
 
 from __future__ import annotations
 
 import re
 
-from agent.acceptance_base import (
+from agent.acceptance.base import (
     MAX_OTHER_NAMES,
     UNUSED_OK,
     CheckBase,

@@ -3,7 +3,7 @@ annotations, decorators, idioms, constants."""
 
 from __future__ import annotations
 
-from agent.acceptance_base import CheckBase, module_name
+from agent.acceptance.base import CheckBase, module_name
 from planner.spec import Operation
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from agent.acceptance_issue import Statements, sessions
+from agent.acceptance.issue import Statements, sessions
 from agent.verify.project import importable
 from planner.digest_query import is_test_path
 from planner.digest_types import Definition

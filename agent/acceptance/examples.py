@@ -117,7 +117,7 @@ def facts_report(issue: str, examples: Sequence[str], outputs: Sequence[str | No
     """The localized facts of a behaviour change: what the issue's examples give on the
     current code (run, not copied from the issue), the outputs the issue expects, and the
     issue's sentences that say what should happen."""
-    from agent.acceptance_issue import sessions, statement_sentences
+    from agent.acceptance.issue import sessions, statement_sentences
 
     lines: list[str] = []
     if outputs is not None:

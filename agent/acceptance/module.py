@@ -1,8 +1,8 @@
 """Acceptance checks from the issue: ``acceptance_test.py``, run in the sandbox, in the patch set.
 
-``acceptance_module(issue, spec, definitions)`` builds the checks (``agent.acceptance_checks``)
+``acceptance_module(issue, spec, definitions)`` builds the checks (``agent.acceptance.checks``)
 and renders them as one readable, standalone module: the helpers of
-``agent.acceptance_runtime`` (standard library only), then one ``test_*`` function per
+``agent.acceptance.runtime`` (standard library only), then one ``test_*`` function per
 check. It runs with ``python acceptance_test.py`` (one JSON line of results) or pytest.
 
 ``run_acceptance(module, root, python, sandbox)`` runs it on a tree (the patched scratch
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent import acceptance_runtime
-from agent.acceptance_checks import AcceptanceCheck, build_checks
+from agent.acceptance import runtime as acceptance_runtime
+from agent.acceptance.checks import AcceptanceCheck, build_checks
 from agent.verify.project import python_path
 from agent.verify.sandbox import Sandbox
 from planner.digest_types import Definition
