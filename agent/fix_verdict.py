@@ -24,7 +24,7 @@ from agent.acceptance.module import (
     coverage_of,
     run_acceptance,
 )
-from agent.dunders import TEMPLATED
+from agent.draft.dunders import TEMPLATED
 from agent.fix import UNVERIFIED, VALIDATED
 from agent.verify.sandbox import Sandbox, Scratch
 from agent.verify.validate import Check, Validation

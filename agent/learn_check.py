@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from agent.docstrings import tidy_docstring
-from agent.draft import check_definition, extract_code, needed_imports, render_script
+from agent.draft.code import check_definition, extract_code, needed_imports
+from agent.draft.docstring_text import tidy_docstring
+from agent.draft.script import render_script
 from agent.verify.sandbox import Sandbox, SandboxError
 from agent.verify.scratch import Scratch
 from agent.verify.validate import Validator

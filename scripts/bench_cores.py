@@ -99,7 +99,7 @@ def bench_rewrite(name: str, threads: int | None, rounds: int = 3) -> dict[str, 
     """Tokens/s of a copy-heavy rewrite, prompt lookup on vs off (same prompts, greedy)."""
     import inspect
 
-    from agent import docstrings
+    from agent.draft import docstring_text as docstrings
     from cores.llm_llamacpp import LlamaCppLLM
 
     path = embedded.locate(name)

@@ -1,4 +1,4 @@
-from agent.docstrings import copies_issue, tidy_docstring
+from agent.draft.docstring_text import copies_issue, tidy_docstring
 
 ISSUE = (
     "`mathutils.Bits` has a nice class docstring, but none of its conversion methods are "

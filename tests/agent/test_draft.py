@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.draft import (
-    Drafter,
-    check_definition,
-    extract_code,
-    needed_imports,
-    needed_slots,
-    render_script,
-)
+from agent.draft import Drafter, needed_slots, render_script
+from agent.draft.code import check_definition, extract_code, needed_imports
 from cores.llm_scripted import ScriptedLLM
 from planner.phases import Phase
 from planner.spec import Operation
@@ -123,7 +117,7 @@ def test_real_model_writes_a_docstring(tmp_path: Path, default_llm) -> None:  # 
 
 
 def test_unused_leading_imports_are_dropped_from_a_reply() -> None:
-    from agent.draft import drop_unused_imports
+    from agent.draft.code import drop_unused_imports
 
     code = "from typing import List\nimport os, re\nimport json\n\ndef f(x: 'Sequence'):\n    return json.dumps(re.sub('a', 'b', x))"
     out = drop_unused_imports(code)
@@ -132,7 +126,7 @@ def test_unused_leading_imports_are_dropped_from_a_reply() -> None:
 
 
 def test_node_source_follows_the_node_after_earlier_phases_moved_it() -> None:
-    from agent.draft_code import current_span
+    from agent.draft.code import current_span
 
     src = 'class Bits:\n    def as_list(self):\n        """Added by phase 1."""\n        return []\n\n    @staticmethod\n    def as_hex(x):\n        return hex(x)\n'
     assert current_span(src, "m.Bits.as_hex", "m") == (6, 8)
@@ -162,7 +156,7 @@ def test_a_docstring_that_parrots_the_issue_is_asked_again_without_it(tmp_path: 
 
 
 def test_a_method_wrapped_in_an_unasked_class_is_picked_out() -> None:
-    from agent.draft_code import pick_definition
+    from agent.draft.code import pick_definition
 
     reply = "import datetime\n\nclass URLSafe:\n    x = 1\n\n    def unsign(self, value, max_age=None):\n        return value\n"
     picked = pick_definition(reply, "unsign")

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.codemods.apply import apply_operation
 from agent.codemods.base import Applied, RepoFiles
 from agent.draft import Drafter
-from agent.draft_members import join_replies, outline
+from agent.draft.members import join_replies, outline
 from cores.llm_scripted import ScriptedLLM
 from planner.phases import Phase
 from planner.spec import Operation

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import dunders
-from agent.draft import Drafter
+from agent.draft import Drafter, dunders
 from cores.llm_scripted import ScriptedLLM
 from planner.phases import Phase
 from planner.spec import Operation

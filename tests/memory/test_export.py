@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from agent.draft import DOCSTRING_SCHEMA, LLMCall
+from agent.draft import LLMCall
+from agent.draft.docstring import DOCSTRING_SCHEMA
 from cores.types import GenerationParams
 from memory import JsonlLog, Memory
 from memory.export import ExportOptions, default_out, export_datasets, split_runs

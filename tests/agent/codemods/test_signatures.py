@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 
 from agent.codemods.base import Skipped
-from agent.draft_code import annotation_targets, unannotated
+from agent.draft.code import annotation_targets, unannotated
 from tests.agent.codemods.test_content import applied, dedent, repo, run
 
 MODULE = dedent(

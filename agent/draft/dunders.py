@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, replace
 from typing import Any
+
+from agent.draft.script import LLMCall
+from agent.draft.slots import DraftContext, SlotRequest, ask
+from planner.spec import Operation
 
 TEMPLATED = ("__repr__", "__eq__", "__hash__")
 PURPOSE = {
@@ -229,3 +234,33 @@ def render(method: str, fields: list[Attribute]) -> str:
         comma = "," if len(fields) == 1 else ""
         return f"def __hash__(self):\n    return hash(({values}{comma}))\n"
     raise ValueError(f"no template for {method}; templated: {', '.join(TEMPLATED)}")
+
+
+def draft_dunder(
+    ctx: DraftContext, op: Operation, request: SlotRequest
+) -> tuple[str | None, LLMCall] | None:
+    """``__repr__``/``__eq__``/``__hash__``: the model picks the attributes, a template writes it."""
+    method = str(op.params.get("name") or "")
+    if method not in TEMPLATED:
+        return None
+    node, _ = ctx.node_source(op.target, request.files)
+    choices = offered(method, instance_attributes(textwrap.dedent(node)))
+    if not choices:
+        return None
+    names = [a.name for a in choices]
+    messages = ask(
+        'You choose instance attributes. Reply with JSON: {"fields": [names]}, using '
+        "only the listed names.",
+        f"Class:\n```python\n{node[:3000]}\n```\n\nRequest:\n{ctx.issue[:800]}\n\n"
+        f"Which of these attributes should be {PURPOSE[method]} in `{method}`? " + ", ".join(names),
+        request.feedback,
+        "Your previous choice",
+    )
+    schema = fields_schema(names)
+    value, _, call = ctx.ask_json(request.role, messages, schema, 120, request.sample)
+    picked = value.get("fields") if isinstance(value, dict) else None
+    picked = [str(n) for n in picked if n in names] if isinstance(picked, list) else []
+    if not picked:
+        return None, replace(call, error=call.error or "no attribute was chosen")
+    code = render(method, [a for a in choices if a.name in picked]).rstrip("\n")
+    return code, replace(call, parsed={"fields": picked, "source": code})

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
-from agent.draft_code import check_definition, drop_unused_imports, extract_code
+from agent.draft.code import check_definition, drop_unused_imports, extract_code
+from agent.draft.script import LLMCall
+from agent.draft.slots import DraftContext, SlotRequest
 from cores.types import GenerationParams, Message
 
 MAX_METHODS = 4
@@ -73,23 +73,44 @@ def join_replies(codes: list[str]) -> str:
 
 
 def draft_members(
-    chat: Callable[[str, list[Message], GenerationParams], tuple[str, Any]],
-    ask_json: Callable[..., tuple[Any, str, Any]],
-    *,
-    class_source: str,
-    name: str,
-    issue: str,
-    style: str,
-    feedback: str | None,
-    sample: int,
-    role: str,
-    max_tokens: int,
-) -> tuple[str, list[Any]]:
+    ctx: DraftContext, request: SlotRequest, class_source: str, name: str
+) -> tuple[str, list[LLMCall]]:
     """(the joined ``source`` slot, the calls made); the last call carries any problem."""
     methods = [fn.name for fn in methods_of(class_source)]
-    calls: list[Any] = []
+    calls: list[LLMCall] = []
     if not methods:
         return "", calls
+    chosen, call = _pick_methods(ctx, request, class_source, methods)
+    calls.append(call)
+    if not chosen:
+        calls[-1] = replace(call, error=call.error or "no method was chosen")
+        return "", calls
+    sources = {fn.name: fn for fn in methods_of(class_source)}
+    text = textwrap.dedent(class_source)
+    codes: list[str] = []
+    problems: list[str] = []
+    for method in chosen:
+        fn = sources[method]
+        start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+        current = textwrap.dedent("\n".join(text.splitlines()[start - 1 : fn.end_lineno]))
+        code, method_call = _rewrite_method(ctx, request, name, method, current)
+        problem = check_definition(code, method)
+        calls.append(replace(method_call, parsed=code, error=None))
+        if problem:
+            problems.append(f"{method}: {problem}")
+        else:
+            codes.append(code)
+    joined = join_replies(codes)
+    if problems:
+        calls[-1] = replace(calls[-1], error="; ".join(problems))
+    return joined, calls
+
+
+def _pick_methods(
+    ctx: DraftContext, request: SlotRequest, class_source: str, methods: list[str]
+) -> tuple[list[str], LLMCall]:
+    """The methods the model says must change (at most ``MAX_METHODS``), and the call."""
+    feedback = request.feedback
     schema = {
         "type": "object",
         "properties": {
@@ -110,54 +131,41 @@ def draft_members(
         ),
         Message(
             "user",
-            f"```python\n{outline(class_source)[:2500]}\n```\n\nIssue:\n{issue[:1500]}"
+            f"```python\n{outline(class_source)[:2500]}\n```\n\nIssue:\n{ctx.issue[:1500]}"
             + (f"\n\nThe previous change failed: {feedback}" if feedback else ""),
         ),
     ]
-    value, _, call = ask_json(role, pick, schema, 80, sample)
-    calls.append(call)
+    value, _, call = ctx.ask_json(request.role, pick, schema, 80, request.sample)
     chosen = value.get("methods") if isinstance(value, dict) else None
     chosen = [m for m in methods if isinstance(chosen, list) and m in chosen][:MAX_METHODS]
-    if not chosen:
-        calls[-1] = replace(call, error=call.error or "no method was chosen")
-        return "", calls
-    sources = {fn.name: fn for fn in methods_of(class_source)}
-    text = textwrap.dedent(class_source)
-    codes: list[str] = []
-    problems: list[str] = []
-    for method in chosen:
-        fn = sources[method]
-        start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
-        current = textwrap.dedent("\n".join(text.splitlines()[start - 1 : fn.end_lineno]))
-        messages = [
-            Message(
-                "system",
-                "You change one Python method. Reply with only one ```python code block: the "
-                "complete new method, unindented; if it needs a new import or module-level line "
-                "(such as `log = logging.getLogger(__name__)`), put it before the def. " + style,
-            ),
-            Message(
-                "user",
-                f"Issue:\n{issue[:1500]}\n\nCurrent `{name}.{method}`:\n```python\n{current[:3000]}\n```\n"
-                f"Write the new `{method}`."
-                + (f"\n\nThe previous change failed: {feedback}" if feedback else ""),
-            ),
-        ]
-        params = GenerationParams(
-            max_tokens=max_tokens,
-            temperature=0.0 if not sample else 0.7,
-            seed=sample,
-            stop=("\n```\n",),
-        )
-        raw, method_call = chat(role, messages, params)
-        code = drop_unused_imports(extract_code(raw))
-        problem = check_definition(code, method)
-        calls.append(replace(method_call, parsed=code, error=None))
-        if problem:
-            problems.append(f"{method}: {problem}")
-        else:
-            codes.append(code)
-    joined = join_replies(codes)
-    if problems:
-        calls[-1] = replace(calls[-1], error="; ".join(problems))
-    return joined, calls
+    return chosen, call
+
+
+def _rewrite_method(
+    ctx: DraftContext, request: SlotRequest, name: str, method: str, current: str
+) -> tuple[str, LLMCall]:
+    """The new version of one method (with any import or module-level line it needs)."""
+    feedback = request.feedback
+    messages = [
+        Message(
+            "system",
+            "You change one Python method. Reply with only one ```python code block: the "
+            "complete new method, unindented; if it needs a new import or module-level line "
+            "(such as `log = logging.getLogger(__name__)`), put it before the def. "
+            + ctx.style_hint(),
+        ),
+        Message(
+            "user",
+            f"Issue:\n{ctx.issue[:1500]}\n\nCurrent `{name}.{method}`:\n```python\n{current[:3000]}\n```\n"
+            f"Write the new `{method}`."
+            + (f"\n\nThe previous change failed: {feedback}" if feedback else ""),
+        ),
+    ]
+    params = GenerationParams(
+        max_tokens=ctx.max_tokens,
+        temperature=0.0 if not request.sample else 0.7,
+        seed=request.sample,
+        stop=("\n```\n",),
+    )
+    raw, call = ctx.chat(request.role, messages, params)
+    return drop_unused_imports(extract_code(raw)), call
