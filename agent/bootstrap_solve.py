@@ -2,7 +2,7 @@
 
 A ``TaskRepo`` is one git repository holding the target's tracked files; ``start(task)``
 resets it and commits the task's starting state. ``Solver.attempt`` runs
-``agent.fix_run.FixRun`` on it exactly as ``autopatch fix --apply`` does (its own data
+``agent.run.job.FixRun`` on it exactly as ``autopatch fix --apply`` does (its own data
 dir, so the run's memory stays apart), then checks the landed change against the task's
 known answer (``check_answer``). An attempt *passes* only when ``fix`` validated the change
 and the check holds.
@@ -28,7 +28,8 @@ from typing import Any
 from agent.bootstrap_tasks import Task, annotations_of, functions
 from agent.bootstrap_verify import test_command
 from agent.config import AppConfig
-from agent.fix import FixOptions, LazyLLM
+from agent.run.models import LazyLLM
+from agent.run.options import FixConfig, FixOptions
 from agent.verify.project import python_path
 from agent.verify.sandbox import Sandbox
 from cores.protocols import LLM
@@ -217,7 +218,7 @@ class Solver:
 
     def attempt(self, task: Task, model: str, candidates: int = 1) -> Attempt:
         """One ``fix --apply`` run of ``task`` with ``model``, checked against the answer."""
-        from agent.fix_run import FixRun
+        from agent.run.job import FixRun
         from planner.digest import RepositoryDigest
         from planner.style import StyleProfiler
 
@@ -226,17 +227,14 @@ class Solver:
         if self._style is None:
             self._style = StyleProfiler(self.config.repo).profile()
         sandbox = self.config.sandbox
-        run = FixRun(
+        config = FixConfig(
             self.repo.root,
             self.data_dir,
-            digest,
-            self._llm(model),
+            self.python,
             self.options.fix_options(candidates),
-            python=self.python,
-            sandbox=sandbox,
-            style=self._style,
-            progress=self.progress,
+            sandbox,
         )
+        run = FixRun(config, digest, self._llm(model), style=self._style, progress=self.progress)
         start = time.perf_counter()
         try:
             result = run.run(task.issue, None)

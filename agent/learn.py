@@ -24,7 +24,7 @@ from typing import Any
 
 from agent.config import AppConfig
 from agent.learn_check import SPEC_PARAMS, EditChecker, issue_spec_calls
-from agent.rundir import RunDir
+from agent.run.rundir import RunDir
 from cores.llm import create_llm
 from cores.protocols import LLM
 from cores.registry import ModelRegistry

@@ -33,7 +33,7 @@ from agent.cli import (
 from agent.cli.common import common_options
 from agent.config import ConfigError, load_config
 from agent.land.builder import CommitError
-from agent.rundir import LockHeld
+from agent.run.rundir import LockHeld
 from agent.verify.sandbox import SandboxError
 from agent.verify.scratch import ScratchError
 

@@ -58,6 +58,12 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--force", action="store_true", help="touch files even if they have uncommitted changes"
     )
+    _checks_and_budget(p)
+    p.set_defaults(handler=cmd_fix, writes_data=True, configure=with_model)
+
+
+def _checks_and_budget(p: argparse.ArgumentParser) -> None:
+    """The options of the checks, the repairs, the planning and each phase's budget."""
     p.add_argument(
         "--full-tests",
         nargs="?",
@@ -116,7 +122,6 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
         "(no isolation; config: sandbox.unsafe: true)",
     )
     p.add_argument("--model", help="registry model name (default: the active llm)")
-    p.set_defaults(handler=cmd_fix, writes_data=True, configure=with_model)
 
 
 def _checked(args: argparse.Namespace, config: AppConfig) -> AppConfig:
@@ -138,9 +143,10 @@ def _checked(args: argparse.Namespace, config: AppConfig) -> AppConfig:
 
 
 def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.confirm import Confirmer
-    from agent.fix import FixOptions, LazyLLM
-    from agent.fix_run import FixRun
+    from agent.run.confirm import Confirmer
+    from agent.run.job import FixRun
+    from agent.run.models import LazyLLM
+    from agent.run.options import FixConfig, FixOptions
     from cores.llm import create_llm
     from cores.registry import ModelRegistry
     from planner.judge import judge_model_name
@@ -183,17 +189,20 @@ def cmd_fix(args: argparse.Namespace, config: AppConfig) -> int:
     own = config.llm.backend == "llama_cpp" and not config.llm.model_path
     judge = make_judge if own else (None if config.llm.backend == "scripted" else make_llm)
     llm = LazyLLM(make_llm, judge)
-    run = FixRun(
+    fix_config = FixConfig(
         config.repo,
         config.data_dir,
+        args.python or sys.executable,
+        options,
+        config.sandbox,
+        config.memory,
+    )
+    run = FixRun(
+        fix_config,
         digest,
         llm,
-        options,
-        python=args.python or sys.executable,
-        sandbox=config.sandbox,
         style=style,
         progress=lambda msg: info(f"… {msg}"),
-        memory_config=config.memory,
         confirm=Confirmer(
             digest,
             ask=not args.yes and args.issue != "-" and sys.stdin.isatty(),

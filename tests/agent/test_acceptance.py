@@ -416,7 +416,7 @@ def test_a_bug_reports_descriptive_intro_marks_the_output_wrong() -> None:
 
 def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
     from agent.acceptance.module import AcceptanceReport, CheckResult
-    from agent.fix_verdict import unchecked_behaviour, verdict_of
+    from agent.run.verdict import unchecked_behaviour, verdict_of
 
     spec = Spec("i", "make it faster", (Operation("edit", "m.f"),))
     post = CheckResult("f_exists", "postcondition", "f exists", True)

@@ -121,7 +121,7 @@ def test_a_second_landing_run_says_who_holds_the_lock(shop: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom agent.rundir import RepoLock\n"
+            "import sys, time\nfrom agent.run.rundir import RepoLock\n"
             f"with RepoLock({str(shop)!r}):\n    print('held', flush=True)\n    time.sleep(60)\n",
         ],
         stdout=subprocess.PIPE,

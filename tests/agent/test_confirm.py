@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.confirm import Confirmer, plan_in_words
+from agent.run.confirm import Confirmer, plan_in_words
 from planner.digest import RepositoryDigest
 from planner.spec import Operation, Spec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.fix import LazyLLM
+from agent.run.models import LazyLLM
 from cores.llm_scripted import ScriptedLLM
 
 

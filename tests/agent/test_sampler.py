@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.budget import Budget, Spend
 from agent.draft import Draft, Drafter
-from agent.sampler import Score, slots_key
+from agent.run.budget import Budget, Spend
+from agent.run.sampler import slots_key
+from agent.run.trial import Score
 from cores.llm_scripted import ScriptedLLM
 from planner.digest import RepositoryDigest
 from planner.phases import Phase

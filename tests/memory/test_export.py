@@ -111,7 +111,7 @@ def doc_prompt(name: str, issue: str) -> list[dict[str, str]]:
 
 
 class RunLog:
-    """Writes one run's records exactly as ``agent.fix_run.FixRun`` does."""
+    """Writes one run's records exactly as ``agent.run.job.FixRun`` does."""
 
     def __init__(self, data_dir: Path, run_id: str) -> None:
         self.memory = Memory(data_dir)

@@ -12,6 +12,8 @@ that needs the model draws up to ``Budget.drafts`` drafts:
   as the whole new code or as the smallest change, every other one from the alternate model
   (the 1.5B where installed).
 
+(Which of these comes next is the repair policy's call: ``agent.run.repair.next_draft``.)
+
 Every draft is run by the oracle on the scratch copy (the phase script, the lint checks,
 the issue's examples, the related tests, the acceptance checks). The first draft that
 passes everything wins; a draft identical to an earlier one is not run again. When none
@@ -26,81 +28,18 @@ from __future__ import annotations
 import ast
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from agent.budget import Spend
-from agent.draft import Draft, Drafter
-from agent.fix import PhaseOutcome
+from agent.draft.drafter import Drafter
+from agent.draft.script import Draft
+from agent.run.budget import Spend
+from agent.run.repair import next_draft
+from agent.run.results import PhaseOutcome
+from agent.run.trial import INVALID, VALIDATED, Oracle, Record, Trial
 from agent.verify.sandbox import SandboxError
 from planner.phases import Phase
-
-# what a draft led to, as recorded in memory
-VALIDATED, FAILED, INVALID, NO_CHANGE, NO_BEHAVIOUR = (
-    "validated",
-    "failed",
-    "invalid slot",
-    "no change",
-    "no behaviour change",
-)
-
-
-@dataclass(frozen=True)
-class Score:
-    """How far one applied draft got; ``key`` ranks drafts (higher is better)."""
-
-    applied: bool = False  # the phase script ran and the lint checks passed
-    changed: bool = True  # the issue's examples behave differently (True when there are none)
-    tests: bool = True  # the related tests pass (True when not run for this phase)
-    accepted: int = 0  # acceptance checks passed
-    complete: bool = True  # every acceptance check passed (True when not decisive)
-    style: float = 0.0  # StyleProfile score of the changed files
-    size: int = 0  # diff size in characters
-
-    @property
-    def passes(self) -> bool:
-        return self.applied and self.changed and self.tests and self.complete
-
-    @property
-    def usable(self) -> bool:
-        """Good enough to keep when nothing passes: it applies and breaks no test."""
-        return self.applied and self.changed and self.tests
-
-    def key(self) -> tuple[bool, bool, bool, bool, int, float, int]:
-        return (
-            self.applied,
-            self.tests,
-            self.changed,
-            self.complete,
-            self.accepted,
-            self.style,
-            -self.size,
-        )
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One draft run by the oracle: its score, the files it produced, the feedback."""
-
-    draft: Draft
-    score: Score
-    outcome: str  # what memory records: validated | failed | no change | …
-    feedback: str = ""  # for the repair prompt ('' when it passed)
-    files: Mapping[str, bytes] = field(default_factory=dict)  # changed files after it ran
-    validation: Any = None
-
-
-class Oracle(Protocol):
-    """Runs a draft on the scratch copy, scores it and puts the copy back."""
-
-    def evaluate(self, draft: Draft) -> Trial: ...
-
-    def keep(self, trial: Trial) -> None:
-        """Write the trial's files onto the scratch copy."""
-
-
-Record = Callable[[Draft, str, Any, int, "str | None"], str]
 
 
 def slots_key(draft: Draft) -> str:
@@ -182,21 +121,18 @@ class Sampler:
     # -- one draft ---------------------------------------------------------------------
     def _draw(self, phase: Phase, state: _Round, attempt: int) -> Draft | str:
         """The next draft: a repair of the last failure, or a fresh sample."""
-        repair = state.feedback is not None and state.previous is not None
-        repair = repair and state.repairs_in_a_row < 2
-        if repair:
-            # greedy first; once the model has repeated itself, sampled (a greedy repair of
-            # a similar prompt tends to send the same code back)
-            temperature = 0.0 if state.repairs_in_a_row == 0 and not state.repeated else 0.6
+        how = next_draft(
+            can_repair=state.feedback is not None and state.previous is not None,
+            repairs_in_a_row=state.repairs_in_a_row,
+            repeated=state.repeated,
+            fresh=state.fresh,
+            attempt=attempt,
+            has_alternate=self.drafter.alternate is not None,
+        )
+        if how.repair:
             state.repairs_in_a_row += 1
-            variant, feedback, previous = "issue", state.feedback, state.previous
-            alternate = False
+            feedback, previous = state.feedback, state.previous
         else:
-            # fresh samples: the alternate model (where there is one) every other time,
-            # greedy on its first; the other wording every other pair
-            alternate = self.drafter.alternate is not None and state.fresh % 2 == 1
-            temperature = 0.0 if attempt == 1 or (alternate and state.fresh == 1) else 0.8
-            variant = "minimal" if (state.fresh // 2) % 2 else "issue"
             state.fresh += 1
             state.repairs_in_a_row = 0
             feedback, previous = None, None
@@ -208,9 +144,9 @@ class Sampler:
                 feedback=feedback,
                 previous=previous.slots if previous else None,
                 sample=attempt - 1,
-                temperature=temperature if self.drafter.slots_for(phase.operation) else None,
-                variant=variant,
-                alternate=alternate,
+                temperature=how.temperature if self.drafter.slots_for(phase.operation) else None,
+                variant=how.variant,
+                alternate=how.alternate,
             )
         except SandboxError:
             raise  # ours, not the model's: never a repair

@@ -17,9 +17,9 @@ from typing import Any
 from agent.acceptance.examples import issue_examples, run_examples, unchanged_report
 from agent.acceptance.issue import sessions
 from agent.codemods.run import decode_source
-from agent.draft import Draft
-from agent.fix_verdict import AcceptanceRun
-from agent.sampler import FAILED, NO_BEHAVIOUR, NO_CHANGE, VALIDATED, Score, Trial
+from agent.draft.script import Draft
+from agent.run.trial import FAILED, NO_BEHAVIOUR, NO_CHANGE, VALIDATED, Score, Trial
+from agent.run.verdict import AcceptanceRun
 from agent.verify.sandbox import Sandbox, Scratch
 from agent.verify.validate import Validation
 
