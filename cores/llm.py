@@ -67,11 +67,9 @@ def create_llm(config: LLMConfig, registry: ModelRegistry | None = None) -> LLM:
         model_id = entry.name + (f"@{entry.sha256[:12]}" if entry.sha256 else "")
     if adapter:
         model_id += f"+{Path(adapter).stem}"
-    return cls(
-        path,
-        model_id=model_id,
-        adapter_path=adapter,
-        n_ctx=config.n_ctx,
-        n_threads=config.n_threads,
-        prompt_lookup=config.prompt_lookup,
+    from cores.llm_llamacpp import LlamaCppSettings
+
+    settings = LlamaCppSettings(
+        n_ctx=config.n_ctx, n_threads=config.n_threads, prompt_lookup=config.prompt_lookup
     )
+    return cls(path, model_id=model_id, adapter_path=adapter, settings=settings)

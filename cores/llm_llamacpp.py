@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,27 @@ def _import_llama() -> Any:
 LOOKUP_CTX = 4096  # the speculative context keeps every position's logits: 2.4 GiB at 4k
 
 
+@dataclass(frozen=True)
+class LlamaCppSettings:
+    """How llama.cpp runs a model.
+
+    Fields:
+      n_ctx: the context length in tokens.
+      n_threads: CPU threads (None: ``default_threads()``).
+      prompt_cache_mb: the RAM cache of evaluated prompts (0: none).
+      prompt_lookup: > 0: calls marked ``copies_input`` (code rewrites) decode
+        speculatively, drafting that many tokens per step from the prompt's own n-grams
+        (llama-cpp-python's ``LlamaPromptLookupDecoding``), on a second context of the same
+        weights: speculation needs every position's logits, which would slow the judge's
+        long prompts on the main context.
+    """
+
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    prompt_cache_mb: int = 256
+    prompt_lookup: int = 0
+
+
 class LlamaCppLLM:
     """A GGUF model loaded in this process, with an optional LoRA adapter."""
 
@@ -55,16 +77,13 @@ class LlamaCppLLM:
         *,
         model_id: str | None = None,
         adapter_path: str | Path | None = None,
-        n_ctx: int = 8192,
-        n_threads: int | None = None,
-        prompt_cache_mb: int = 256,
-        prompt_lookup: int = 0,
+        settings: LlamaCppSettings | None = None,
     ) -> None:
-        """``prompt_lookup`` > 0: calls marked ``copies_input`` (code rewrites) decode
-        speculatively, drafting that many tokens per step from the prompt's own n-grams
-        (llama-cpp-python's ``LlamaPromptLookupDecoding``), on a second context of the same
-        weights: speculation needs every position's logits, which would slow the judge's
-        long prompts on the main context."""
+        """Load ``model_path`` (and ``adapter_path``) with ``settings`` (the defaults of
+        ``LlamaCppSettings`` when None)."""
+        settings = settings or LlamaCppSettings()
+        n_ctx, n_threads = settings.n_ctx, settings.n_threads
+        prompt_cache_mb, prompt_lookup = settings.prompt_cache_mb, settings.prompt_lookup
         model_path = Path(model_path)
         header = read_gguf_header(model_path)  # raises a clear error on a bad file
         if header.file_type == "adapter":

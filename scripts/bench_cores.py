@@ -46,11 +46,15 @@ def _prompt_of(tokens: int) -> str:
 
 
 def bench_llm(name: str, threads: int | None) -> dict[str, float | str]:
-    from cores.llm_llamacpp import LlamaCppLLM
+    from cores.llm_llamacpp import LlamaCppLLM, LlamaCppSettings
 
     path = embedded.locate(name)
     t0 = time.perf_counter()
-    llm = LlamaCppLLM(path, model_id=name, n_ctx=4096, n_threads=threads, prompt_cache_mb=0)
+    llm = LlamaCppLLM(
+        path,
+        model_id=name,
+        settings=LlamaCppSettings(n_ctx=4096, n_threads=threads, prompt_cache_mb=0),
+    )
     load_s = time.perf_counter() - t0
 
     # Prompt processing: a ~1k-token prompt, 1 output token.
@@ -100,10 +104,14 @@ def bench_rewrite(name: str, threads: int | None, rounds: int = 3) -> dict[str, 
     import inspect
 
     from agent.draft import docstring_text as docstrings
-    from cores.llm_llamacpp import LlamaCppLLM
+    from cores.llm_llamacpp import LlamaCppLLM, LlamaCppSettings
 
     path = embedded.locate(name)
-    llm = LlamaCppLLM(path, model_id=name, n_ctx=4096, n_threads=threads, prompt_cache_mb=0)
+    llm = LlamaCppLLM(
+        path,
+        model_id=name,
+        settings=LlamaCppSettings(n_ctx=4096, n_threads=threads, prompt_cache_mb=0),
+    )
     functions = [docstrings.tidy_docstring, docstrings.docstring_problem, docstrings.copies_issue]
     speeds: dict[str, list[float]] = {"off": [], "on": []}
     same = 0

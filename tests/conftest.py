@@ -40,9 +40,9 @@ def minilm_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def default_llm(default_gguf: Path):  # type: ignore[no-untyped-def]
-    from cores.llm_llamacpp import LlamaCppLLM
+    from cores.llm_llamacpp import LlamaCppLLM, LlamaCppSettings
 
-    llm = LlamaCppLLM(default_gguf, model_id="default", n_ctx=2048)
+    llm = LlamaCppLLM(default_gguf, model_id="default", settings=LlamaCppSettings(n_ctx=2048))
     yield llm
     llm.close()
 

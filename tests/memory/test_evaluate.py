@@ -1,6 +1,6 @@
 """Held-out call selection, scoring, evaluation and the promotion gate.
 
-Records are written in the shape ``agent.fix_run`` / ``agent.fix`` write them; the
+Records are written in the shape ``agent.run.record.Recorder`` writes them; the
 control-flow tests use the scripted backend, the replay test the real SmolLM2.
 """
 
@@ -54,7 +54,7 @@ def _params(schema: Any = None, **extra: Any) -> dict[str, Any]:
 
 
 def _slot(run_id: str, phase: str, op: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """An attempt record as FixRun._remember_draft writes one for an LLMCall."""
+    """An attempt record as Recorder.draft (agent.run.record) writes one for an LLMCall."""
     return {
         "run_id": run_id,
         "attempt_id": f"{run_id}:{phase}:1",
@@ -331,10 +331,10 @@ def test_gate_leaves_out_metrics_only_one_side_measured() -> None:
 
 @pytest.mark.slow
 def test_replay_against_the_real_tiny_model(memory: Memory, fast_gguf: Path) -> None:
-    from cores.llm_llamacpp import LlamaCppLLM
+    from cores.llm_llamacpp import LlamaCppLLM, LlamaCppSettings
 
     calls = held_out_calls([memory.root], ["r1"], defaults=SPEC_DEFAULTS)
-    llm = LlamaCppLLM(fast_gguf, model_id="fast", n_ctx=1024)
+    llm = LlamaCppLLM(fast_gguf, model_id="fast", settings=LlamaCppSettings(n_ctx=1024))
     try:
         report = evaluate(llm, calls)
     finally:

@@ -134,7 +134,7 @@ def test_encode_masks_the_prompt_and_keeps_the_answer(fast_gguf: Path) -> None:
 
 def test_hf_folder_base_and_merged_gguf(tmp_path: Path, fast_gguf: Path) -> None:
     """An HF folder as the base (converted to GGUF for llama.cpp) and ``merged=True``."""
-    from cores.llm_llamacpp import LlamaCppLLM
+    from cores.llm_llamacpp import LlamaCppLLM, LlamaCppSettings
 
     folder, _ = dequantize(fast_gguf, embedded.get("fast").members[0].sha256, lambda _: None)
     registry = ModelRegistry(tmp_path / "data")
@@ -156,7 +156,9 @@ def test_hf_folder_base_and_merged_gguf(tmp_path: Path, fast_gguf: Path) -> None
     assert registry.get("folder-tuned").provenance["merged_gguf"] == str(result.merged_path)
     assert "merge_s" in result.timings
     for path, adapter in ((result.merged_path, None), (result.model_path, result.adapter_path)):
-        llm = LlamaCppLLM(path, adapter_path=adapter, n_ctx=512, n_threads=1)
+        llm = LlamaCppLLM(
+            path, adapter_path=adapter, settings=LlamaCppSettings(n_ctx=512, n_threads=1)
+        )
         try:
             assert llm.chat(PROMPT, GenerationParams(max_tokens=8)).completion_tokens > 0
         finally:
