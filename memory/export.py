@@ -182,23 +182,25 @@ def _check_out(out: Path) -> None:
         raise ValueError(f"output folder {out} exists and is not empty; give a new --out")
 
 
-def export_datasets(
-    memory_dirs: Sequence[str | Path], out: str | Path, options: ExportOptions | None = None
-) -> dict[str, Any]:
-    """Write the datasets to ``out`` (new or empty) and return the manifest."""
-    options = options or ExportOptions()
-    out = Path(out)
-    _check_out(out)
-    pool = load_pool(memory_dirs)
-    runs, excluded = _eligible(pool, options.min_rating)
-    skips: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
-    per_run = {run.run_id: _examples(run, options.kinds, skips) for run in runs}
-    producing = [r for r, found in per_run.items() if any(found.values())]
-    synthetic = {run.run_id for run in runs if run.success.get("synthetic")}
-    split = split_runs(
-        [r for r in producing if r not in synthetic], options.val_fraction, options.seed
-    )
-    split.update({r: "train" for r in producing if r in synthetic})
+@dataclass
+class _Rows:
+    """The de-duplicated rows of every kind and split, with their provenance and counts."""
+
+    rows: dict[str, dict[str, list[dict[str, Any]]]]
+    provenance: dict[str, dict[str, list[dict[str, Any]]]]
+    origin_rows: dict[str, dict[str, dict[str, int]]]
+    duplicates: Counter[str]
+    redactions: dict[str, int]
+
+
+def _collect(
+    runs: Sequence[Run],
+    per_run: dict[str, dict[str, list[Example]]],
+    split: dict[str, str],
+    synthetic: set[str],
+    options: ExportOptions,
+) -> _Rows:
+    """Every example as a redacted row of its kind and split (the first of identical ones)."""
     origin_rows = {o: {k: dict.fromkeys(SPLITS, 0) for k in options.kinds} for o in ORIGINS}
     redactor = Redactor()
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -222,24 +224,33 @@ def export_datasets(
                 provenance[kind][split[run.run_id]].append(
                     {"run_id": run.run_id, "attempts": list(example.attempts)}
                 )
-    if not any(rows[k][s] for k in options.kinds for s in SPLITS):
+    return _Rows(rows, provenance, origin_rows, duplicates, dict(redactor.counts))
+
+
+def export_datasets(
+    memory_dirs: Sequence[str | Path], out: str | Path, options: ExportOptions | None = None
+) -> dict[str, Any]:
+    """Write the datasets to ``out`` (new or empty) and return the manifest."""
+    options = options or ExportOptions()
+    out = Path(out)
+    _check_out(out)
+    pool = load_pool(memory_dirs)
+    runs, excluded = _eligible(pool, options.min_rating)
+    skips: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
+    per_run = {run.run_id: _examples(run, options.kinds, skips) for run in runs}
+    producing = [r for r, found in per_run.items() if any(found.values())]
+    synthetic = {run.run_id for run in runs if run.success.get("synthetic")}
+    split = split_runs(
+        [r for r in producing if r not in synthetic], options.val_fraction, options.seed
+    )
+    split.update({r: "train" for r in producing if r in synthetic})
+    found = _collect(runs, per_run, split, synthetic, options)
+    if not any(found.rows[k][s] for k in options.kinds for s in SPLITS):
         raise ValueError(_nothing(pool, runs, skips, options.kinds))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        files: dict[str, Any] = {}
-        kinds: dict[str, Any] = {}
-        for kind in options.kinds:
-            entry: dict[str, Any] = {"files": {}}
-            for s in SPLITS:
-                name = f"{kind}.{s}.jsonl"
-                files[name] = _write(tmp, name, rows[kind][s])
-                entry[s] = len(rows[kind][s])
-                entry["files"][s] = name
-            entry.update({o: origin_rows[o][kind] for o in ORIGINS})
-            entry["duplicates_dropped"] = duplicates[kind]
-            entry["skipped"] = dict(skips[kind])
-            kinds[kind] = entry
+        files, kinds = _write_kinds(tmp, found, skips, options)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "hash": _dataset_hash(files),
@@ -261,12 +272,12 @@ def export_datasets(
             "origin": {
                 o: {
                     "runs": sorted(r for r in producing if (r in synthetic) == (o == "synthetic")),
-                    "rows": origin_rows[o],
+                    "rows": found.origin_rows[o],
                 }
                 for o in ORIGINS
             },
-            "redactions": dict(redactor.counts),
-            "provenance": provenance,
+            "redactions": found.redactions,
+            "provenance": found.provenance,
         }
         data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         with (tmp / "manifest.json").open("w", encoding="utf-8") as fh:
@@ -281,3 +292,23 @@ def export_datasets(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
+
+
+def _write_kinds(
+    tmp: Path, found: _Rows, skips: dict[str, Counter[str]], options: ExportOptions
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write each kind's split files into ``tmp``: (files, the manifest's ``kinds``)."""
+    files: dict[str, Any] = {}
+    kinds: dict[str, Any] = {}
+    for kind in options.kinds:
+        entry: dict[str, Any] = {"files": {}}
+        for s in SPLITS:
+            name = f"{kind}.{s}.jsonl"
+            files[name] = _write(tmp, name, found.rows[kind][s])
+            entry[s] = len(found.rows[kind][s])
+            entry["files"][s] = name
+        entry.update({o: found.origin_rows[o][kind] for o in ORIGINS})
+        entry["duplicates_dropped"] = found.duplicates[kind]
+        entry["skipped"] = dict(skips[kind])
+        kinds[kind] = entry
+    return files, kinds

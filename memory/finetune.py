@@ -18,14 +18,20 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cores.registry import ModelEntry, ModelRegistry
 from memory.dequantize import BaseModel, dequantize, resolve_base
 from memory.finetune_common import check_name_free, utc_stamp, write_json
+from memory.finetune_data import Dataset as ChatDataset
 from memory.finetune_data import load_chat
 from memory.finetune_types import FinetuneOptions, FinetuneResult
 from memory.t5_train import finetune_t5
+
+if TYPE_CHECKING:
+    from memory.finetune_train import TrainOutcome, TrainSettings
 
 __all__ = ["FinetuneOptions", "FinetuneResult", "finetune", "finetune_t5"]
 
@@ -111,47 +117,21 @@ def finetune(
     ``FileNotFoundError`` when setup has not installed llama.cpp's converters, and
     ``memory.lora_gguf.ConversionError`` when a converter fails.
     """
-    from memory.finetune_train import TrainSettings, train_lora
+    from memory.finetune_train import train_lora
     from memory.lora_gguf import convert_adapter, convert_model, llama_cpp_tools
 
     dataset = load_chat(Path(data))
     base = resolve_base(options.base, registry, active_llm)
     llama_cpp_tools()  # fail before training, not after, when setup has not run
-    key = _run_key(base, dataset.sha256, options)
-    name = (
-        options.out_name
-        or (options.resume and _unfinished_run(work_root, key))
-        or (f"{base.name}-lora-{utc_stamp()}")
-    )
-    run_dir = (Path(work_root) / name).resolve()
-    replacing = check_name_free(registry, name, run_dir)
-    notes = [base.note] if base.note else []
-    changed = _previous_key(run_dir) not in (None, key)
-    if changed and options.resume:
-        notes.append("base, data or settings changed since the last checkpoint; started over")
-    if changed or not options.resume:
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-    steps = options.default_steps(len(dataset.train))
-    write_json(run_dir / RUN_FILE, {"key": key, "status": "training", "name": name, "steps": steps})
+    run = _start_run(registry, options, base, dataset, work_root)
+    name, run_dir, steps = run.name, run.run_dir, run.steps
     timings: dict[str, float] = {"dequantize_s": 0.0, "train_s": 0.0, "convert_s": 0.0}
 
     hf_dir = base.hf_dir
     if base.gguf is not None:
         hf_dir, timings["dequantize_s"] = dequantize(base.gguf, base.sha256, progress)
     assert hf_dir is not None
-    settings = TrainSettings(
-        steps=steps,
-        lr=options.lr,
-        lora_r=options.lora_r,
-        lora_alpha=options.lora_alpha,
-        target_modules=options.target_modules,
-        batch_size=options.batch_size,
-        max_length=options.max_length,
-        resume=options.resume,
-        seed=options.seed,
-        device=options.device,
-        max_seconds=options.max_seconds,
-    )
+    settings = _train_settings(options, steps)
     outcome = train_lora(hf_dir, dataset.train, dataset.validation, settings, run_dir, progress)
     timings["train_s"] = outcome.seconds
 
@@ -170,8 +150,92 @@ def finetune(
         timings["merge_s"] = time.perf_counter() - start
     modelfile, command = _commands(name, base_gguf, adapter, run_dir)
 
+    hyper = {k: v for k, v in options.to_dict().items() if not k.startswith("t5_")}
+    hyper.update(steps=steps, lora_dropout=settings.lora_dropout)
+    result = FinetuneResult(
+        name=name,
+        kind="llm",
+        base=base.name,
+        model_path=base_gguf,
+        adapter_path=adapter,
+        run_dir=run_dir,
+        dataset=_dataset_info(dataset),
+        hyperparameters=hyper,
+        metrics=_metrics(outcome, steps),
+        timings=timings,
+        adapter_bytes=adapter.stat().st_size,
+        merged_path=merged,
+        modelfile=modelfile,
+        llama_cpp_command=command,
+        notes=tuple(run.notes),
+    )
+    _register(registry, result, base, hf_dir, replacing=run.replacing)
+    write_json(run_dir / "result.json", result.to_dict())
+    write_json(run_dir / RUN_FILE, {"key": run.key, "status": "done", "name": name, "steps": steps})
+    progress(f"registered {name} (adapter {result.adapter_bytes / 1e6:.1f} MB)")
+    return result
+
+
+def _train_settings(options: FinetuneOptions, steps: int) -> TrainSettings:
+    from memory.finetune_train import TrainSettings
+
+    return TrainSettings(
+        steps=steps,
+        lr=options.lr,
+        lora_r=options.lora_r,
+        lora_alpha=options.lora_alpha,
+        target_modules=options.target_modules,
+        batch_size=options.batch_size,
+        max_length=options.max_length,
+        resume=options.resume,
+        seed=options.seed,
+        device=options.device,
+        max_seconds=options.max_seconds,
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A training run's name, folder and resume key, its step count and notes."""
+
+    name: str
+    run_dir: Path
+    key: str
+    steps: int
+    replacing: bool
+    notes: tuple[str, ...]
+
+
+def _start_run(
+    registry: ModelRegistry,
+    options: FinetuneOptions,
+    base: BaseModel,
+    dataset: ChatDataset,
+    work_root: Path,
+) -> _Run:
+    """Name the run (resuming an unfinished one with the same inputs) and mark it started."""
+    key = _run_key(base, dataset.sha256, options)
+    name = (
+        options.out_name
+        or (options.resume and _unfinished_run(work_root, key))
+        or (f"{base.name}-lora-{utc_stamp()}")
+    )
+    run_dir = (Path(work_root) / name).resolve()
+    replacing = check_name_free(registry, name, run_dir)
+    notes = [base.note] if base.note else []
+    changed = _previous_key(run_dir) not in (None, key)
+    if changed and options.resume:
+        notes.append("base, data or settings changed since the last checkpoint; started over")
+    if changed or not options.resume:
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    steps = options.default_steps(len(dataset.train))
+    write_json(run_dir / RUN_FILE, {"key": key, "status": "training", "name": name, "steps": steps})
+    return _Run(name, run_dir, key, steps, replacing, tuple(notes))
+
+
+def _metrics(outcome: TrainOutcome, steps: int) -> dict[str, Any]:
     losses = [loss for _, loss in outcome.losses]
-    metrics = {
+    return {
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,
         "eval_loss": outcome.eval_loss,
@@ -184,59 +248,49 @@ def finetune(
         "truncated_examples": outcome.truncated,
         "device": outcome.device,
     }
-    hyper = {k: v for k, v in options.to_dict().items() if not k.startswith("t5_")}
-    hyper.update(steps=steps, lora_dropout=settings.lora_dropout)
-    dataset_info = {
+
+
+def _dataset_info(dataset: ChatDataset) -> dict[str, Any]:
+    return {
         "dir": str(dataset.folder),
         "sha256": dataset.sha256,
         "files": list(dataset.files),
         "train_examples": len(dataset.train),
         "validation_examples": len(dataset.validation),
     }
-    adapter_bytes = adapter.stat().st_size
+
+
+def _register(
+    registry: ModelRegistry,
+    result: FinetuneResult,
+    base: BaseModel,
+    hf_dir: Path,
+    *,
+    replacing: bool,
+) -> None:
+    """The adapter as a registry version (not active), with its provenance."""
     provenance = {
-        "dataset": dataset_info,
+        "dataset": result.dataset,
         "base_sha256": base.sha256,
         "hf_base_dir": str(hf_dir),
-        "hyperparameters": hyper,
-        "metrics": metrics,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "run_dir": str(run_dir),
-        "merged_gguf": str(merged) if merged else None,
+        "hyperparameters": result.hyperparameters,
+        "metrics": result.metrics,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "run_dir": str(result.run_dir),
+        "merged_gguf": str(result.merged_path) if result.merged_path else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     entry = ModelEntry(
-        name=name,
+        name=result.name,
         kind="llm",
-        path=str(base_gguf),
-        adapter=str(adapter),
+        path=str(result.model_path),
+        adapter=str(result.adapter_path),
         base=base.name,
         chat_template=_chat_template_of(registry, base.name),
         sha256=base.sha256 if base.gguf is not None else None,  # of ``path``, the base GGUF
         provenance=provenance,
     )
     registry.add(entry, overwrite=replacing)
-    result = FinetuneResult(
-        name=name,
-        kind="llm",
-        base=base.name,
-        model_path=base_gguf,
-        adapter_path=adapter,
-        run_dir=run_dir,
-        dataset=dataset_info,
-        hyperparameters=hyper,
-        metrics=metrics,
-        timings=timings,
-        adapter_bytes=adapter_bytes,
-        merged_path=merged,
-        modelfile=modelfile,
-        llama_cpp_command=command,
-        notes=tuple(notes),
-    )
-    write_json(run_dir / "result.json", result.to_dict())
-    write_json(run_dir / RUN_FILE, {"key": key, "status": "done", "name": name, "steps": steps})
-    progress(f"registered {name} (adapter {adapter_bytes / 1e6:.1f} MB)")
-    return result
 
 
 def _chat_template_of(registry: ModelRegistry, base_name: str) -> str | None:

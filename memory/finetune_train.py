@@ -244,15 +244,7 @@ def _train_lora(
     progress: Progress,
 ) -> TrainOutcome:
     import torch
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-    from transformers import (
-        AutoModelForCausalLM,
-        AutoTokenizer,
-        Trainer,
-        TrainingArguments,
-        set_seed,
-    )
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, set_seed
     from transformers.trainer_callback import PrinterCallback
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -277,28 +269,7 @@ def _train_lora(
     ckpt_dir = run_dir / "checkpoints"
     latest = get_last_checkpoint(str(ckpt_dir)) if settings.resume and ckpt_dir.is_dir() else None
     resumed_from = int(Path(latest).name.rsplit("-", 1)[-1]) if latest else None
-    args = TrainingArguments(
-        output_dir=str(ckpt_dir),
-        max_steps=settings.steps,
-        per_device_train_batch_size=settings.batch_size,
-        per_device_eval_batch_size=settings.batch_size,
-        learning_rate=settings.lr,
-        lr_scheduler_type="linear",
-        weight_decay=0.0,
-        logging_steps=1,
-        save_strategy="steps",
-        save_steps=max(1, min(10, settings.steps // 4 or 1)),
-        save_total_limit=2,
-        seed=settings.seed,
-        data_seed=settings.seed,
-        report_to="none",
-        disable_tqdm=True,
-        use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
-        activation_checkpointing=False,  # on CPU recomputation costs far more than it saves
-        dataloader_num_workers=0,
-        remove_unused_columns=False,
-    )
+    args = _training_args(settings, ckpt_dir, cuda)
     trainer = Trainer(
         model=model,
         args=args,
@@ -309,27 +280,9 @@ def _train_lora(
         callbacks=[_progress_callback(progress, resumed_from or 0, settings.max_seconds)],
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through ``progress`` only
-    if latest and resumed_from is not None and resumed_from >= settings.steps:
-        progress(
-            f"checkpoint {Path(latest).name} already reached {settings.steps} steps; not training"
-        )
-        set_peft_model_state_dict(model, load_file(str(Path(latest) / "adapter_model.safetensors")))
-        history = _history(Path(latest) / "trainer_state.json")
-        steps_trained, loop_s = 0, 0.0
-    else:
-        if latest:
-            progress(f"resuming from {Path(latest).name}")
-        progress(
-            f"training LoRA r={settings.lora_r} on {len(train_rows)} example(s), "
-            f"{settings.steps} step(s) of {settings.batch_size} on {'cuda' if cuda else 'cpu'}"
-        )
-        loop_start = time.perf_counter()
-        trainer.train(resume_from_checkpoint=latest)
-        loop_s = time.perf_counter() - loop_start
-        history = [
-            (int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e
-        ]
-        steps_trained = trainer.state.global_step - (resumed_from or 0)
+    history, steps_trained, loop_s = _fit(
+        trainer, model, latest, resumed_from, settings, progress, len(train_rows), cuda
+    )
     eval_loss = None
     if val_rows:
         eval_loss = float(trainer.evaluate(eval_dataset=val_rows)["eval_loss"])  # type: ignore[arg-type]
@@ -351,3 +304,72 @@ def _train_lora(
             "tokens_per_s": _tokens_per_s(train_rows, settings, loop_s, steps_trained),
         },
     )
+
+
+def _training_args(settings: TrainSettings, ckpt_dir: Path, cuda: bool) -> Any:
+    """The Trainer's arguments: checkpoints every quarter (at most every 10 steps), no
+    reports, activation checkpointing off."""
+    import torch
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(ckpt_dir),
+        max_steps=settings.steps,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        learning_rate=settings.lr,
+        lr_scheduler_type="linear",
+        weight_decay=0.0,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=max(1, min(10, settings.steps // 4 or 1)),
+        save_total_limit=2,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        activation_checkpointing=False,  # on CPU recomputation costs far more than it saves
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+    )
+
+
+def _fit(
+    trainer: Any,
+    model: Any,
+    latest: str | None,
+    resumed_from: int | None,
+    settings: TrainSettings,
+    progress: Progress,
+    rows: int,
+    cuda: bool,
+) -> tuple[list[tuple[int, float]], int, float]:
+    """Train from ``latest`` (or load it when it already has every step): (loss history,
+    steps trained now, seconds of the training loop)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    if latest and resumed_from is not None and resumed_from >= settings.steps:
+        progress(
+            f"checkpoint {Path(latest).name} already reached {settings.steps} steps; not training"
+        )
+        set_peft_model_state_dict(model, load_file(str(Path(latest) / "adapter_model.safetensors")))
+        history = _history(Path(latest) / "trainer_state.json")
+        steps_trained, loop_s = 0, 0.0
+    else:
+        if latest:
+            progress(f"resuming from {Path(latest).name}")
+        progress(
+            f"training LoRA r={settings.lora_r} on {rows} example(s), "
+            f"{settings.steps} step(s) of {settings.batch_size} on {'cuda' if cuda else 'cpu'}"
+        )
+        loop_start = time.perf_counter()
+        trainer.train(resume_from_checkpoint=latest)
+        loop_s = time.perf_counter() - loop_start
+        history = [
+            (int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e
+        ]
+        steps_trained = trainer.state.global_step - (resumed_from or 0)
+    return history, steps_trained, loop_s

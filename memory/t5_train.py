@@ -102,9 +102,7 @@ def finetune_t5(
 
     ``active_llm`` is accepted for a uniform call shape and not used.
     """
-    from cores.seq2seq import make_tiny_t5, train_seq2seq
     from memory.finetune_common import check_name_free, utc_stamp, write_json
-    from memory.finetune_train import cpu_threads
 
     dataset = load_pairs(Path(data))
     start_from, base_name = _base_folder(options.base, registry)
@@ -120,36 +118,7 @@ def finetune_t5(
     timings: dict[str, float] = {"dequantize_s": 0.0, "train_s": 0.0, "convert_s": 0.0}
 
     start = time.perf_counter()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=run_dir, prefix=".model-"))
-    try:
-        if start_from is not None:
-            progress(f"starting from the checkpoint in {start_from}")
-            shutil.copytree(start_from, staging, dirs_exist_ok=True)
-        else:
-            corpus = [text for pair in train for text in pair]
-            progress(
-                f"creating a small T5 (d_model {options.t5_d_model}) with a tokenizer trained on the corpus"
-            )
-            make_tiny_t5(
-                staging,
-                corpus,
-                d_model=options.t5_d_model,
-                layers=options.t5_layers,
-                vocab_size=4000,
-                seed=options.seed,
-            )
-        progress(
-            f"training the T5 spec normalizer: {len(train)} pair(s), {steps} step(s), lr {lr:g}"
-        )
-        with _forward_log(progress), cpu_threads():
-            losses = train_seq2seq(
-                staging, train, steps=steps, lr=lr, batch_size=options.batch_size, seed=options.seed
-            )
-        shutil.rmtree(model_dir, ignore_errors=True)
-        os.replace(staging, model_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    losses = _train(run_dir, model_dir, start_from, train, steps, lr, options, progress)
     timings["train_s"] = time.perf_counter() - start
 
     progress(f"scoring exact match on {len(validation)} validation pair(s)")
@@ -183,22 +152,6 @@ def finetune_t5(
         "validation_examples": len(validation),
     }
     weights = model_dir / "model.safetensors"
-    size = weights.stat().st_size if weights.is_file() else 0
-    provenance = {
-        "dataset": dataset_info,
-        "base": str(start_from) if start_from else None,
-        "hyperparameters": hyper,
-        "metrics": metrics,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "run_dir": str(run_dir),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    registry.add(
-        ModelEntry(
-            name=name, kind="seq2seq", path=str(model_dir), base=base_name, provenance=provenance
-        ),
-        overwrite=replacing,
-    )
     result = FinetuneResult(
         name=name,
         kind="seq2seq",
@@ -210,8 +163,82 @@ def finetune_t5(
         hyperparameters=hyper,
         metrics=metrics,
         timings=timings,
-        adapter_bytes=size,
+        adapter_bytes=weights.stat().st_size if weights.is_file() else 0,
     )
+    _register(registry, result, start_from, replacing=replacing)
     write_json(run_dir / "result.json", result.to_dict())
     progress(f"registered seq2seq model {name}")
     return result
+
+
+def _train(
+    run_dir: Path,
+    model_dir: Path,
+    start_from: Path | None,
+    train: list[tuple[str, str]],
+    steps: int,
+    lr: float,
+    options: FinetuneOptions,
+    progress: Progress,
+) -> list[float]:
+    """Train in a staging folder (from the checkpoint, else a new small T5 with a tokenizer
+    trained on the corpus) and move it to ``model_dir``; the losses."""
+    from cores.seq2seq import make_tiny_t5, train_seq2seq
+    from memory.finetune_train import cpu_threads
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=run_dir, prefix=".model-"))
+    try:
+        if start_from is not None:
+            progress(f"starting from the checkpoint in {start_from}")
+            shutil.copytree(start_from, staging, dirs_exist_ok=True)
+        else:
+            corpus = [text for pair in train for text in pair]
+            progress(
+                f"creating a small T5 (d_model {options.t5_d_model}) with a tokenizer trained on the corpus"
+            )
+            make_tiny_t5(
+                staging,
+                corpus,
+                d_model=options.t5_d_model,
+                layers=options.t5_layers,
+                vocab_size=4000,
+                seed=options.seed,
+            )
+        progress(
+            f"training the T5 spec normalizer: {len(train)} pair(s), {steps} step(s), lr {lr:g}"
+        )
+        with _forward_log(progress), cpu_threads():
+            losses = train_seq2seq(
+                staging, train, steps=steps, lr=lr, batch_size=options.batch_size, seed=options.seed
+            )
+        shutil.rmtree(model_dir, ignore_errors=True)
+        os.replace(staging, model_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return losses
+
+
+def _register(
+    registry: ModelRegistry, result: FinetuneResult, start_from: Path | None, *, replacing: bool
+) -> None:
+    """The trained model as a registry version (not active), with its provenance."""
+    provenance = {
+        "dataset": result.dataset,
+        "base": str(start_from) if start_from else None,
+        "hyperparameters": result.hyperparameters,
+        "metrics": result.metrics,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "run_dir": str(result.run_dir),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    registry.add(
+        ModelEntry(
+            name=result.name,
+            kind="seq2seq",
+            path=str(result.model_path),
+            base=result.base,
+            provenance=provenance,
+        ),
+        overwrite=replacing,
+    )
