@@ -341,15 +341,29 @@ def test_add_annotations_fallback_uses_any() -> None:
 # ---------------------------------------------------------------------------- decorators
 
 
-def test_add_decorator_outermost_with_import() -> None:
-    files = repo(**{"pkg.mod": '"""Doc."""\n\n\n@other\ndef f(x):\n    return x\n'})
-    out = applied(
-        run(files, "add_decorator", "pkg.mod.f", {"decorator": "functools.lru_cache(maxsize=256)"})
-    )
-    assert (
-        out
-        == '"""Doc."""\n\nimport functools\n\n\n@functools.lru_cache(maxsize=256)\n@other\ndef f(x):\n    return x\n'
-    )
+@pytest.mark.parametrize(
+    ("before", "target", "decorator", "after"),
+    [
+        pytest.param(
+            '"""Doc."""\n\n\n@other\ndef f(x):\n    return x\n',
+            "pkg.mod.f",
+            "functools.lru_cache(maxsize=256)",
+            '"""Doc."""\n\nimport functools\n\n\n@functools.lru_cache(maxsize=256)\n@other\ndef f(x):\n    return x\n',
+            id="outermost_with_import",
+        ),
+        pytest.param(
+            "class P:\n    x: int = 0\n",
+            "pkg.mod.P",
+            "dataclass",
+            "from dataclasses import dataclass\n\n\n@dataclass\nclass P:\n    x: int = 0\n",
+            id="known_name_import_on_a_class",
+        ),
+    ],
+)
+def test_add_decorator_before_after(before: str, target: str, decorator: str, after: str) -> None:
+    files = repo(**{"pkg.mod": before})
+    out = applied(run(files, "add_decorator", target, {"decorator": decorator}))
+    assert out == after
 
 
 def test_add_decorator_stays_below_staticmethod_and_skips_existing() -> None:
@@ -377,12 +391,6 @@ def test_add_decorator_stays_below_staticmethod_and_skips_existing() -> None:
     assert isinstance(again, Skipped)
     unknown = run(files, "add_decorator", "pkg.mod.A.g", {"decorator": "retry(3)"})
     assert isinstance(unknown, Failed) and "`retry` is not defined" in unknown.error
-
-
-def test_add_decorator_known_name_import_on_a_class() -> None:
-    files = repo(**{"pkg.mod": "class P:\n    x: int = 0\n"})
-    out = applied(run(files, "add_decorator", "pkg.mod.P", {"decorator": "dataclass"}))
-    assert out == "from dataclasses import dataclass\n\n\n@dataclass\nclass P:\n    x: int = 0\n"
 
 
 def test_remove_decorator_by_qualified_name() -> None:

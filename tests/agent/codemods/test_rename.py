@@ -394,20 +394,34 @@ def test_rename_method_ambiguous_keeps_instance_calls(tmp_path: Path) -> None:
     assert any("zoo.radio.Radio" in note for note in result.notes)
 
 
-def test_rename_failures_are_written_for_the_llm(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("target", "new_name", "needles"),
+    [
+        pytest.param(
+            "pkg.mod.olld",
+            "x",
+            ("no top-level name olld in pkg/mod.py", "closest: old", "shadow_param"),
+            id="missing",
+        ),
+        pytest.param("nowhere.thing", "x", ("no module nowhere",), id="no_module"),
+        pytest.param(
+            "pkg.mod.Klass.nope", "x", ("its methods and attributes: attr, meth",), id="member"
+        ),
+        pytest.param("pkg.mod.old", "not valid", ("identifier",), id="bad"),
+        pytest.param("pkg.mod.old", "caller", ("already defined in module pkg.mod",), id="clash"),
+    ],
+)
+def test_rename_failures_are_written_for_the_llm(
+    tmp_path: Path, target: str, new_name: str, needles: tuple[str, ...]
+) -> None:
     files = repo(tmp_path, LIB)
-    missing = run(files, "rename", "pkg.mod.olld", new_name="x")
-    assert isinstance(missing, Failed)
-    assert "no top-level name olld in pkg/mod.py" in missing.error
-    assert "closest: old" in missing.error and "shadow_param" in missing.error
-    no_module = run(files, "rename", "nowhere.thing", new_name="x")
-    assert isinstance(no_module, Failed) and "no module nowhere" in no_module.error
-    member = run(files, "rename", "pkg.mod.Klass.nope", new_name="x")
-    assert isinstance(member, Failed) and "its methods and attributes: attr, meth" in member.error
-    bad = run(files, "rename", "pkg.mod.old", new_name="not valid")
-    assert isinstance(bad, Failed) and "identifier" in bad.error
-    clash = run(files, "rename", "pkg.mod.old", new_name="caller")
-    assert isinstance(clash, Failed) and "already defined in module pkg.mod" in clash.error
+    result = run(files, "rename", target, new_name=new_name)
+    assert isinstance(result, Failed)
+    assert all(needle in result.error for needle in needles), result.error
+
+
+def test_rename_to_the_same_name_is_skipped(tmp_path: Path) -> None:
+    files = repo(tmp_path, LIB)
     same = run(files, "rename", "pkg.mod.old", new_name="old")
     assert isinstance(same, Skipped)
 

@@ -191,14 +191,40 @@ def test_keyword_only_method_resolves_receivers(pkg: RepoFiles) -> None:
     assert any("pkg/use.py:10" in n and "could not tell" in n for n in result.notes)
 
 
-def test_keyword_only_multiline_call_keeps_layout(tmp_path: Path) -> None:
-    files = make_repo(
-        tmp_path,
-        {
-            "fmt.py": '''
+@pytest.mark.parametrize(
+    ("sources", "target", "params", "path", "after"),
+    [
+        pytest.param(
+            {
+                "fmt.py": '''
+                    def wrap_text(
+                        text: str,
+                        width: int = 78,
+                        initial_indent: str = "",
+                        subsequent_indent: str = "",
+                    ) -> str:
+                        """Wrap text."""
+                        return text
+
+
+                    def use(args, width):
+                        return wrap_text(
+                            args,
+                            width,
+                            ">",
+                            subsequent_indent=" ",
+                        )
+                ''',
+            },
+            "fmt.wrap_text",
+            {"after": "width"},
+            "fmt.py",
+            dedent(
+                '''
                 def wrap_text(
                     text: str,
                     width: int = 78,
+                    *,
                     initial_indent: str = "",
                     subsequent_indent: str = "",
                 ) -> str:
@@ -210,102 +236,99 @@ def test_keyword_only_multiline_call_keeps_layout(tmp_path: Path) -> None:
                     return wrap_text(
                         args,
                         width,
-                        ">",
+                        initial_indent=">",
                         subsequent_indent=" ",
                     )
-            ''',
-        },
-    )
-    result = apply(files, "make_keyword_only", "fmt.wrap_text", after="width")
-    assert changed(result, "fmt.py") == dedent(
-        '''
-        def wrap_text(
-            text: str,
-            width: int = 78,
-            *,
-            initial_indent: str = "",
-            subsequent_indent: str = "",
-        ) -> str:
-            """Wrap text."""
-            return text
+                '''
+            ),
+            id="multiline_call_keeps_layout",
+        ),
+        pytest.param(
+            {
+                "m.py": """
+                    def f(
+                        a,  # first
+                        b=1,  # second
+                        c=2,
+                    ):
+                        return a
 
 
-        def use(args, width):
-            return wrap_text(
-                args,
-                width,
-                initial_indent=">",
-                subsequent_indent=" ",
-            )
-        '''
-    )
-
-
-def test_keyword_only_keeps_comments_with_their_parameters(tmp_path: Path) -> None:
-    files = make_repo(
-        tmp_path,
-        {
-            "m.py": """
+                    f(
+                        1,  # one
+                        2,  # two
+                        3,
+                    )
+                """
+            },
+            "m.f",
+            {"names": ["b"]},
+            "m.py",
+            dedent(
+                """
                 def f(
                     a,  # first
-                    b=1,  # second
                     c=2,
+                    *,
+                    b=1,  # second
                 ):
                     return a
 
 
                 f(
                     1,  # one
-                    2,  # two
                     3,
+                    b=2,  # two
                 )
-            """
-        },
-    )
-    result = apply(files, "make_keyword_only", "m.f", names=["b"])
-    assert changed(result, "m.py") == dedent(
-        """
-        def f(
-            a,  # first
-            c=2,
-            *,
-            b=1,  # second
-        ):
-            return a
+                """
+            ),
+            id="keeps_comments_with_their_parameters",
+        ),
+        pytest.param(
+            {
+                "m.py": """
+                    def f(a, b, *rest, c=0):
+                        return a
 
 
-        f(
-            1,  # one
-            3,
-            b=2,  # two
-        )
-        """
-    )
-
-
-def test_keyword_only_moves_names_past_existing_star_args(tmp_path: Path) -> None:
-    files = make_repo(
-        tmp_path,
-        {
-            "m.py": """
-                def f(a, b, *rest, c=0):
+                    f(1, 2, 3, 4)
+                """
+            },
+            "m.f",
+            {"names": ["b"]},
+            "m.py",
+            dedent(
+                """
+                def f(a, *rest, b, c=0):
                     return a
 
 
-                f(1, 2, 3, 4)
-            """
-        },
-    )
-    result = apply(files, "make_keyword_only", "m.f", names=["b"])
-    assert changed(result, "m.py") == dedent(
-        """
-        def f(a, *rest, b, c=0):
-            return a
-
-
-        f(1, 3, 4, b=2)
-        """
-    )
+                f(1, 3, 4, b=2)
+                """
+            ),
+            id="moves_names_past_existing_star_args",
+        ),
+        pytest.param(
+            {"m.py": "def f(a, b, /, c):\n    return a\n\n\nf(1, 2, 3)\n"},
+            "m.f",
+            {"names": ["b"]},
+            "m.py",
+            "def f(a, /, c, *, b):\n    return a\n\n\nf(1, 3, b=2)\n",
+            id="positional_only_params",
+        ),
+    ],
+)
+def test_keyword_only_rewrites_the_definition_and_its_calls(
+    tmp_path: Path,
+    sources: dict[str, str],
+    target: str,
+    params: dict[str, Any],
+    path: str,
+    after: str,
+) -> None:
+    files = make_repo(tmp_path, sources)
+    result = apply(files, "make_keyword_only", target, **params)
+    assert changed(result, path) == after
 
 
 def test_keyword_only_splat_call_fails_with_site(tmp_path: Path) -> None:
@@ -334,12 +357,6 @@ def test_keyword_only_skips_and_reports_missing(pkg: RepoFiles, tmp_path: Path) 
     assert "defines no 'nothing'" in absent.error and "Base" in absent.error
     self_param = apply(pkg, "make_keyword_only", "pkg.core.Base.m", names=["self"])
     assert isinstance(self_param, Failed) and "cannot become keyword-only" in self_param.error
-
-
-def test_keyword_only_positional_only_params(tmp_path: Path) -> None:
-    files = make_repo(tmp_path, {"m.py": "def f(a, b, /, c):\n    return a\n\n\nf(1, 2, 3)\n"})
-    result = apply(files, "make_keyword_only", "m.f", names=["b"])
-    assert changed(result, "m.py") == "def f(a, /, c, *, b):\n    return a\n\n\nf(1, 3, b=2)\n"
 
 
 def test_keyword_only_aliases_static_class_methods_and_explicit_super(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing
 
+import pytest
+
 from agent.codemods.base import Skipped
 from agent.draft.code import annotation_targets, unannotated
 from tests.agent.codemods.test_content import applied, dedent, repo, run
@@ -83,22 +85,27 @@ def test_drafter_targets_follow_all_classes_and_functions() -> None:
     assert unannotated(init) == ["item", "return"]
 
 
-def test_stdlib_module_types_are_imported() -> None:
-    sigs = {
-        "pkg.mod.merge": {"dicts": "collections.abc.Mapping", "kwargs": "Any", "return": "dict"}
-    }
+@pytest.mark.parametrize(
+    ("types", "wanted"),
+    [
+        pytest.param(
+            {"dicts": "collections.abc.Mapping", "kwargs": "Any", "return": "dict"},
+            ("import collections\n", "*dicts: collections.abc.Mapping"),
+            id="stdlib_module_types_are_imported",
+        ),
+        pytest.param(
+            {"dicts": "builtins", "kwargs": "typing", "return": "dict"},
+            ("def merge(*dicts: Any, **kwargs: Any) -> dict:",),
+            id="a_bare_module_is_not_a_type",
+        ),
+    ],
+)
+def test_merge_signature_types(types: dict[str, str], wanted: tuple[str, ...]) -> None:
+    sigs = {"pkg.mod.merge": types}
     out = applied(
         run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
     )
-    assert "import collections\n" in out and "*dicts: collections.abc.Mapping" in out
-
-
-def test_a_bare_module_is_not_a_type() -> None:
-    sigs = {"pkg.mod.merge": {"dicts": "builtins", "kwargs": "typing", "return": "dict"}}
-    out = applied(
-        run(repo(**{"pkg.mod": MODULE}), "add_annotations", "pkg.mod.merge", {}, signatures=sigs)
-    )
-    assert "def merge(*dicts: Any, **kwargs: Any) -> dict:" in out
+    assert all(w in out for w in wanted), out
 
 
 def test_types_written_in_words_become_python() -> None:
