@@ -1,7 +1,7 @@
 """``autopatch export | finetune | learn``: memory → datasets → LoRA → GGUF → gated promotion.
 
 The command line lives here; the work is in ``memory.export``, ``memory.finetune`` and
-``agent.learn``.
+``agent.learn.loop``.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def add_parser(sub: SubParsers, common: argparse.ArgumentParser) -> None:
 
 
 def _bootstrap_options(p: argparse.ArgumentParser) -> None:
-    from agent.bootstrap_tasks import KINDS as TASK_KINDS
+    from agent.learn.tasks import KINDS as TASK_KINDS
 
     g = p.add_argument_group("bootstrap (tasks made from the repository itself)")
     g.add_argument(
@@ -265,7 +265,8 @@ def _folders(sources: list[Path | str]) -> tuple[Path, ...]:
 
 
 def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.learn import LearnOptions, learn
+    from agent.learn.loop import learn
+    from agent.learn.options import LearnOptions
 
     if args.report:
         return _report(args, config)
@@ -295,7 +296,7 @@ def cmd_learn(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _report(args: argparse.Namespace, config: AppConfig) -> int:
-    from agent.learn_report import report
+    from agent.learn.report import report
 
     path, text, points = report(config.data_dir, args.report_out)
     if args.json:
@@ -317,8 +318,9 @@ def _bootstrap(args: argparse.Namespace, config: AppConfig) -> int:
         TimeRemainingColumn,
     )
 
-    from agent.bootstrap_solve import SolveOptions
-    from agent.learn_bootstrap import BootstrapOptions, learn_bootstrap, new_real_runs
+    from agent.learn.bootstrap import learn_bootstrap
+    from agent.learn.bootstrap_options import BootstrapOptions, new_real_runs
+    from agent.learn.solve import SolveOptions
     from agent.ui import console
 
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())

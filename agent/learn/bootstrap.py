@@ -1,13 +1,13 @@
 """``autopatch learn --bootstrap``: learn from tasks made from the repository itself.
 
-One loop, fitted to a budget in minutes (``agent.learn_budget``):
+One loop, fitted to a budget in minutes (``agent.learn.budget``):
 
 1. generate tasks with known answers and verify each by running the repository's tests
-   (``agent.bootstrap_verify``);
+   (``agent.learn.generate``);
 2. split them by function: held-out tasks never share a function with training tasks
    (``memory.significance.split_by_group``);
 3. run the current model through ``fix`` on the held-out tasks (the *before* pass rate);
-4. rejection sampling on the training tasks (``agent.bootstrap_solve``): passing runs go to
+4. rejection sampling on the training tasks (``agent.learn.solve``): passing runs go to
    memory marked ``synthetic``;
 5. export memory (real and synthetic apart) and fine-tune, as ``autopatch learn`` does;
 6. run the tuned model on the same held-out tasks (*after*), and replay the user's real
@@ -26,16 +26,18 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.bootstrap_solve import Attempt, SolveOptions, Solver
-from agent.bootstrap_tasks import KINDS, Task
-from agent.bootstrap_verify import GenerateOptions, generate
 from agent.config import AppConfig
-from agent.learn import LearnOptions, LLMFactory, Loop, StepFailed, _step, validation_run_ids
-from agent.learn_budget import fit_budget, measured_speed
+from agent.learn.bootstrap_options import Bar, BootstrapOptions, training_device
+from agent.learn.budget import fit_budget, measured_speed
+from agent.learn.generate import GenerateOptions, generate
+from agent.learn.loop import Loop, validation_run_ids
+from agent.learn.options import LearnOptions, LLMFactory, StepFailed, step
+from agent.learn.solve import Attempt, Solver
+from agent.learn.tasks import Task
 from memory.evaluate import gate
 from memory.held_out import success_records
 from memory.jsonl import JsonlLog
@@ -44,47 +46,6 @@ from memory.store import Memory
 from memory.training_runs import TrainingRun, TrainingRunLog
 
 log = logging.getLogger(__name__)
-
-Bar = Callable[[str, int, int], None]  # stage, done, total
-
-
-@dataclass(frozen=True)
-class BootstrapOptions:
-    """One bootstrap loop.
-
-    Fields:
-      budget_minutes: the whole loop's budget; it sets the task counts and the LoRA shape.
-      kinds: task kinds (``agent.bootstrap_tasks.KINDS``).
-      device: ``auto``, ``cpu`` or ``cuda`` (training; the plan assumes the GPU's speed).
-      python: the interpreter that runs the repository's tests (default: this one).
-      solve: how tasks go through ``fix`` (``agent.bootstrap_solve.SolveOptions``).
-      paraphrase: let the current model reword each issue (leak-checked again).
-      promote / seed / eval_limit: as for ``autopatch learn``.
-      max_tasks / test_per_kind: override the plan's counts (0: the plan's).
-    """
-
-    budget_minutes: float = 60.0
-    kinds: tuple[str, ...] = KINDS
-    device: str = "auto"
-    python: str | None = None
-    solve: SolveOptions = SolveOptions()
-    paraphrase: bool = False
-    promote: bool = True
-    seed: int = 0
-    eval_limit: int = 24
-    max_tasks: int = 0
-    test_per_kind: int = 0
-
-
-def _device(device: str) -> str:
-    if device != "auto":
-        return device
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
 
 
 class BootstrapLoop:
@@ -103,7 +64,7 @@ class BootstrapLoop:
         self.progress = progress
         self.bar = bar or (lambda stage, done, total: None)
         history = TrainingRunLog(config.data_dir).runs()
-        device = _device(options.device)
+        device = training_device(options.device)
         plan = fit_budget(
             options.budget_minutes,
             kinds=len(options.kinds),
@@ -304,22 +265,22 @@ class BootstrapLoop:
             ) from exc
 
     def _run(self) -> TrainingRun:
-        with _step("generate", self.timings):
+        with step("generate", self.timings):
             tasks = self.tasks()
             if not tasks:
                 raise ValueError("no task could be generated and verified from this repository")
         train, test = self.split(tasks)
         self.progress(f"{len(train)} training task(s), {len(test)} held-out task(s)")
         current = self.learn.current
-        with _step("before", self.timings):
+        with step("before", self.timings):
             before = self.evaluate("before", current, test)
-        with _step("solve", self.timings):
+        with step("solve", self.timings):
             solved = self.solve(train)
         dataset, manifest = self.export()
         candidate = self.learn.finetune(dataset)
-        with _step("after", self.timings):
+        with step("after", self.timings):
             after = self.evaluate("after", candidate, test)
-        with _step("real", self.timings):
+        with step("real", self.timings):
             real = self.real_deltas(candidate, validation_run_ids(manifest))
         kinds = {t.task_id: t.kind for t in test}
         results = compare(
@@ -378,15 +339,6 @@ class BootstrapLoop:
 
 def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
-
-
-def new_real_runs(data_dir: Path) -> int:
-    """Real (not synthetic) successful runs since the last completed loop (``--every``)."""
-    runs = success_records([data_dir / "memory"])
-    real = sum(1 for r in runs.values() if not r.get("synthetic"))
-    last = TrainingRunLog(data_dir).last_completed()
-    seen = int(((last.bootstrap or {}).get("real_success_runs") or 0) if last else 0)
-    return real - seen
 
 
 def learn_bootstrap(

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.bootstrap_mutants import mutants
-from agent.bootstrap_tasks import (
+from agent.learn.mutants import mutants
+from agent.learn.tasks import (
     KINDS,
     Candidate,
     Task,
@@ -46,7 +46,7 @@ class GenerateOptions:
     """Bounds of one generation.
 
     Fields:
-      kinds: task kinds to make (``agent.bootstrap_tasks.KINDS``).
+      kinds: task kinds to make (``agent.learn.tasks.KINDS``).
       max_tasks: verified tasks at most (all kinds together).
       seconds: wall-clock budget of the generation (the test runs dominate).
       per_function: mutants tried per function.

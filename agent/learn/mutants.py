@@ -13,7 +13,8 @@ import ast
 import random
 from collections.abc import Iterator
 
-from agent.bootstrap_tasks import Candidate, Func, _compiles, functions
+from agent.learn.task_edits import Func, compiles, functions
+from agent.learn.tasks import Candidate
 
 _FLIP: dict[type[ast.cmpop], ast.cmpop] = {
     ast.Lt: ast.GtE(), ast.LtE: ast.Gt(), ast.Gt: ast.LtE(), ast.GtE: ast.Lt(),
@@ -145,7 +146,7 @@ def mutants(path: str, source: str, *, per_function: int = 2, seed: int = 0) -> 
         original_fn = ast.get_source_segment(source, node) or ""
         for operator in OPERATORS:
             for detail, text, original in operator(source, node):
-                if text is None or text == source or not _compiles(text):
+                if text is None or text == source or not compiles(text):
                     continue
                 found.append(
                     Candidate("fix", path, qual, {path: text}, {"original": original_fn},

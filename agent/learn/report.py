@@ -1,7 +1,7 @@
 """``autopatch learn --report``: the learning curve of the bootstrap loops.
 
 Held-out pass rate (all kinds, and per kind) against the training examples each tuned
-model saw and against the loops' cumulated wall time, as a PNG (``agent.png_plot``)
+model saw and against the loops' cumulated wall time, as a PNG (``agent.learn.png_plot``)
 and a table. The first point of each curve is the model the first loop started from.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.png_plot import Canvas, Series, legend, panel
+from agent.learn.png_plot import Canvas, Series, legend, panel
 from memory.training_runs import TrainingRun, TrainingRunLog
 
 

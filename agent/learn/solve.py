@@ -25,9 +25,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from agent.bootstrap_tasks import Task, annotations_of, functions
-from agent.bootstrap_verify import test_command
 from agent.config import AppConfig
+from agent.learn.generate import test_command
+from agent.learn.task_edits import annotations_of, functions
+from agent.learn.tasks import Task
 from agent.run.models import LazyLLM
 from agent.run.options import FixConfig, FixOptions
 from agent.verify.project import python_path

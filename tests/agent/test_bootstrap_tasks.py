@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.bootstrap_mutants import mutants
-from agent.bootstrap_solve import SolveOptions, Solver, check_answer
-from agent.bootstrap_tasks import KINDS, Task, leaks
-from agent.bootstrap_verify import GenerateOptions, bug_report, generate
 from agent.config import AppConfig
+from agent.learn.generate import GenerateOptions, bug_report, generate
+from agent.learn.mutants import mutants
+from agent.learn.solve import SolveOptions, Solver, check_answer
+from agent.learn.tasks import KINDS, Task, leaks
 from agent.verify.sandbox import Sandbox
 from cores.llm_scripted import ScriptedLLM
 from cores.types import LLMConfig

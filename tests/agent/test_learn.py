@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from agent.config import AppConfig
-from agent.learn import LearnOptions, Loop, learn
-from agent.learn_check import EditChecker
+from agent.learn.check import EditChecker
+from agent.learn.loop import Loop, learn
+from agent.learn.options import LearnOptions
 from cores.llm_scripted import ScriptedLLM
 from cores.registry import ModelEntry, ModelRegistry
 from cores.types import LLMConfig
@@ -298,7 +299,7 @@ def test_the_whole_loop_on_the_real_tiny_model(config: AppConfig) -> None:
 
 
 def test_held_out_spec_calls_of_other_repos_come_from_the_exported_rows(tmp_path: Path) -> None:
-    from agent.learn import dataset_spec_calls
+    from agent.learn.loop import dataset_spec_calls
 
     ops = [{"op": "rename", "target": "pkg.mod.old", "params": {"new_name": "new"}}]
     row = {

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from agent.config import AppConfig
-from agent.learn_bootstrap import BootstrapLoop, BootstrapOptions, learn_bootstrap
-from agent.learn_budget import fit_budget
-from agent.learn_report import report
+from agent.learn.bootstrap import BootstrapLoop, learn_bootstrap
+from agent.learn.bootstrap_options import BootstrapOptions
+from agent.learn.budget import fit_budget
+from agent.learn.report import report
 from cores.llm_scripted import ScriptedLLM
 from cores.registry import ModelRegistry
 from cores.types import LLMConfig
