@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.acceptance import FILENAME as ACCEPTANCE_FILE
 from agent.acceptance import acceptance_module
+from agent.acceptance_infer import Inferred, infer_expected, open_questions
 from agent.acceptance_issue import with_stated_aliases
 from agent.budget import Spend
 from agent.codemods.run import decode_source
@@ -99,6 +100,7 @@ class FixRun:
         self._broken_before: set[str] = set()
         self.confirm = confirm
         self._acceptance: AcceptanceRun | None = None
+        self._inferred: list[Inferred] = []  # results read from the issue's words
 
     # -- memory --------------------------------------------------------------------------
     def _remember_draft(
@@ -166,6 +168,7 @@ class FixRun:
                 drafter.issue,
                 probe.examples if probe else [],
                 probe.baseline if probe else None,
+                [f">>> {i.source}\n{i.expected}" for i in self._inferred if i.usable],
             )
             if code and op in BEHAVIOUR_OPS
             else ""
@@ -222,6 +225,20 @@ class FixRun:
             finally:
                 self.work = None
 
+    def _read_expected(self, spec: Spec) -> list[Inferred]:
+        """What the issue's words ask of the calls it shows only as wrong (the judge model
+        reads them; none without one or when the plan writes no behaviour)."""
+        if not self.llm.can_judge or not any(o.op in BEHAVIOUR_OPS for o in spec.operations):
+            return []
+        if not open_questions(spec.description):
+            return []
+        self.progress("reading what the issue's words ask its examples to give")
+        found = infer_expected(spec.description, self.llm.judge)
+        for i in found:
+            if i.usable:
+                self.progress(f"the issue asks: {i.describe()}")
+        return found
+
     def _scratch(self) -> Scratch:
         return Scratch(self.repo, base_dir=self.work)
 
@@ -250,8 +267,11 @@ class FixRun:
                 spec = result.spec = chosen
             plan = PhasePlanner(self.digest).plan(spec)
             result.plan = plan
+            self._inferred = self._read_expected(spec)
             self._acceptance = AcceptanceRun(
-                acceptance_module(spec.description, spec, list(self.digest.definitions())),
+                acceptance_module(
+                    spec.description, spec, list(self.digest.definitions()), self._inferred
+                ),
                 self.repo,
                 self.python,
                 self.sandbox,

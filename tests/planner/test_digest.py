@@ -306,3 +306,25 @@ def test_progress_is_reported_and_parallel_parsing_matches_serial(
     assert seen[-1] == (len(parallel.files), len(parallel.files), "parsing")
     assert list(parallel.files.values()) == list(serial.files.values())
     assert len(parallel.references_to("pkg.a.f")) == len(serial.references_to("pkg.a.f"))
+
+
+@pytest.mark.parametrize(
+    ("path", "test"),
+    [
+        ("tests/test_core.py", True),
+        ("tests/helpers.py", True),
+        ("src/pkg/tests/util.py", True),
+        ("tests/test_utils/test_style.py", True),
+        ("pkg/test_core.py", True),
+        ("pkg/core_test.py", True),
+        ("conftest.py", True),
+        ("src/click/testing.py", False),  # a library module users import
+        ("numpy/testing/utils.py", False),
+        ("pkg/testdata.py", False),
+        ("pkg/core.py", False),
+    ],
+)
+def test_test_code_is_told_from_library_modules_about_testing(path: str, test: bool) -> None:
+    from planner.digest_query import is_test_path
+
+    assert is_test_path(path) is test
