@@ -283,6 +283,7 @@ class GroundedPlanner:
                 continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
                 plans.append((cand.backend, proposals))
+        plans += _unions(plans)
         if len(plans) < 2:
             return chosen, {}
         texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
@@ -420,6 +421,24 @@ def _new_name(op: Operation) -> str | None:
     """The one new name an operation introduces (a method name may recur across classes)."""
     key = _NAMING_OPS.get(op.op)
     return str(op.params.get(key)) if key and op.params.get(key) else None
+
+
+def _unions(plans: list[tuple[str, list[Proposal]]]) -> list[tuple[str, list[Proposal]]]:
+    """The judged plan together with each other plan that changes other symbols: an issue
+    with two requests ("rename `A`; and rename the parameter of `f`") may be read half by
+    one proposer and half by another. Plans that touch a common symbol do not combine."""
+    if not plans or plans[0][0] != "judge":
+        return []
+    judged = plans[0][1]
+    out = []
+    for backend, plan in plans[1:]:
+        if all(_apart(a.operation.target, b.operation.target) for a in judged for b in plan):
+            out.append((f"judge+{backend}", [*judged, *plan]))
+    return out
+
+
+def _apart(a: str, b: str) -> bool:
+    return a != b and not a.startswith(b + ".") and not b.startswith(a + ".")
 
 
 def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
