@@ -251,14 +251,13 @@ class GroundedPlanner:
                 taken.add(new)
         ranked = sorted(best.values(), key=lambda p: -target_p[_key(p)])
         top = target_p[_key(ranked[0])]
-        siblings = self.grounding_siblings(ranked[0].operation.target)
         keep = [
-            p
-            for p in ranked
-            if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
-            or p.operation.target in siblings
+            p for p in ranked if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
         ] or ranked[:1]
-        return keep
+        # a kept target's list siblings come with it ("`A`, `B` and `C`"; a constructor is
+        # named by its class)
+        siblings = {s for p in keep for s in self.grounding_siblings(_named(p.operation.target))}
+        return [p for p in ranked if p in keep or _named(p.operation.target) in siblings]
 
     def grounding_siblings(self, target: str) -> set[str]:
         return set(self._siblings.get(target, ()))
@@ -435,6 +434,11 @@ def _unions(plans: list[tuple[str, list[Proposal]]]) -> list[tuple[str, list[Pro
         if all(_apart(a.operation.target, b.operation.target) for a in judged for b in plan):
             out.append((f"judge+{backend}", [*judged, *plan]))
     return out
+
+
+def _named(target: str) -> str:
+    """The symbol an issue names for ``target``: a constructor is named by its class."""
+    return target.removesuffix(".__init__")
 
 
 def _apart(a: str, b: str) -> bool:
