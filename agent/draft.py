@@ -360,7 +360,7 @@ class Drafter:
         self, op: Operation, files: Mapping[str, str], feedback: str | None, sample: int, role: str
     ) -> tuple[str | None, list[LLMCall]]:
         """The docstring slot: JSON-constrained text, tidied; one re-ask if it parrots the issue."""
-        node, _ = self.node_source(op.target, files)
+        node, module = self.node_source(op.target, files)
         name = op.target.rsplit(".", 1)[-1]
         system = (
             'You write Python docstrings. Reply with JSON: {"docstring": text}. '
@@ -395,7 +395,7 @@ class Drafter:
                 calls.append(replace(call, error=call.error or "no `docstring` string"))
                 break
             text = tidy_docstring(value["docstring"], width=self._docstring_width(node))
-            problem = docstring_problem(text, node, self.issue)
+            problem = docstring_problem(text, node, self.issue, module)
             if problem is not None:
                 calls.append(replace(call, parsed=text, error=problem))
                 if "repeats the request" not in problem:
