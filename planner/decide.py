@@ -24,6 +24,7 @@ from typing import Any
 
 from cores.protocols import LLM
 from planner.candidates import Candidate, SymbolIndex
+from planner.exclusions import left_alone
 from planner.fusion import OperationChecker, invented_name
 from planner.ground import Grounding, ground
 from planner.judge import Judge
@@ -87,6 +88,7 @@ class GroundedPlanner:
     def propose(self, issue: str) -> Candidate | None:
         grounding = ground(issue, self.symbols, retriever=self.retriever)
         self._siblings = siblings(grounding)
+        self._left_alone = left_alone(grounding)
         pool, dropped = self._pool(issue, grounding)
         judge = Judge(
             self.llm,
@@ -144,6 +146,9 @@ class GroundedPlanner:
         for p in raw:
             if invented_name(p.operation, issue) is not None:
                 dropped.append(f"{p.plain}: the issue never names the new name")
+                continue
+            if self._fenced(p.operation.target):
+                dropped.append(f"{p.plain}: the issue says it stays as it is")
                 continue
             good, problems, _ = self.checker.resolve(p.operation)
             if problems or not good:
@@ -274,7 +279,7 @@ class GroundedPlanner:
         for cand in self.others:
             ops: list[Operation] = []
             for op in cand.operations:
-                if invented_name(op, issue) is None:
+                if invented_name(op, issue) is None and not self._fenced(op.target):
                     good, problems, _ = self.checker.resolve(op)
                     ops += [] if problems else [o for o in good if o not in ops]
             proposals = [Proposal(o, describe(o), o.target) for o in ops]
@@ -342,11 +347,18 @@ class GroundedPlanner:
                 context[q] = f"context by the judge (P(change it)={why[0]:.2f}{seen})"
         return Coverage(not uncovered, tuple(covered), tuple(uncovered), context)
 
+    def _fenced(self, target: str) -> bool:
+        """Does the issue say that ``target`` (or the class it constructs) stays as it is?"""
+        fenced = getattr(self, "_left_alone", {})
+        return target in fenced or _named(target) in fenced
+
     def _context_reason(self, g: Any, targets: set[str]) -> str | None:
         """Why a named symbol is context without asking the model, if it evidently is."""
         q = g.qualname
         if any(t.startswith(q + ".") for t in targets):
             return "contains a changed symbol"
+        if self._fenced(q):
+            return f"the issue says it stays as it is ({self._left_alone[q][:80]})"
         if g.in_tests:
             return "test code"
         if g.kind == "module":
