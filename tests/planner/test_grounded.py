@@ -259,3 +259,14 @@ def test_a_kept_constructor_brings_its_classes_list_siblings(sample_digest, samp
     ]
     planner._siblings = {}
     assert [k.operation.target for k in planner._select(options, p)] == ["m.f", "m.B.__init__"]
+
+
+def test_a_new_name_spelled_like_a_symbol_grounds_it(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    """The issue describes `_format_name` in prose and gives only the new spelling."""
+    g = ground("The private name formatter should be called `_format_names`.", sample_digest)
+    found = g.get("pkg.users._format_name")
+    assert found is not None and found.strength == 2.0
+    assert "spelled like the new name `_format_names`" in found.evidence
+    # a new name unlike anything in the repository grounds nothing new
+    other = ground("Add `pairwise_windows` to the utils.", sample_digest)
+    assert [s.qualname for s in other.symbols if "spelled like" in " ".join(s.evidence)] == []
