@@ -24,6 +24,7 @@ from typing import Any
 
 from cores.protocols import LLM
 from planner.candidates import Candidate, SymbolIndex
+from planner.exclusions import left_alone
 from planner.fusion import OperationChecker, invented_name
 from planner.ground import Grounding, ground
 from planner.judge import Judge
@@ -87,6 +88,7 @@ class GroundedPlanner:
     def propose(self, issue: str) -> Candidate | None:
         grounding = ground(issue, self.symbols, retriever=self.retriever)
         self._siblings = siblings(grounding)
+        self._left_alone = left_alone(grounding)
         pool, dropped = self._pool(issue, grounding)
         judge = Judge(
             self.llm,
@@ -144,6 +146,9 @@ class GroundedPlanner:
         for p in raw:
             if invented_name(p.operation, issue) is not None:
                 dropped.append(f"{p.plain}: the issue never names the new name")
+                continue
+            if self._fenced(p.operation.target):
+                dropped.append(f"{p.plain}: the issue says it stays as it is")
                 continue
             good, problems, _ = self.checker.resolve(p.operation)
             if problems or not good:
@@ -251,14 +256,13 @@ class GroundedPlanner:
                 taken.add(new)
         ranked = sorted(best.values(), key=lambda p: -target_p[_key(p)])
         top = target_p[_key(ranked[0])]
-        siblings = self.grounding_siblings(ranked[0].operation.target)
         keep = [
-            p
-            for p in ranked
-            if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
-            or p.operation.target in siblings
+            p for p in ranked if target_p[_key(p)] >= max(TARGET_THRESHOLD, top - TARGET_MARGIN)
         ] or ranked[:1]
-        return keep
+        # a kept target's list siblings come with it ("`A`, `B` and `C`"; a constructor is
+        # named by its class)
+        siblings = {s for p in keep for s in self.grounding_siblings(_named(p.operation.target))}
+        return [p for p in ranked if p in keep or _named(p.operation.target) in siblings]
 
     def grounding_siblings(self, target: str) -> set[str]:
         return set(self._siblings.get(target, ()))
@@ -275,7 +279,7 @@ class GroundedPlanner:
         for cand in self.others:
             ops: list[Operation] = []
             for op in cand.operations:
-                if invented_name(op, issue) is None:
+                if invented_name(op, issue) is None and not self._fenced(op.target):
                     good, problems, _ = self.checker.resolve(op)
                     ops += [] if problems else [o for o in good if o not in ops]
             proposals = [Proposal(o, describe(o), o.target) for o in ops]
@@ -283,6 +287,7 @@ class GroundedPlanner:
                 continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
                 plans.append((cand.backend, proposals))
+        plans += _unions(plans)
         if len(plans) < 2:
             return chosen, {}
         texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
@@ -342,11 +347,18 @@ class GroundedPlanner:
                 context[q] = f"context by the judge (P(change it)={why[0]:.2f}{seen})"
         return Coverage(not uncovered, tuple(covered), tuple(uncovered), context)
 
+    def _fenced(self, target: str) -> bool:
+        """Does the issue say that ``target`` (or the class it constructs) stays as it is?"""
+        fenced = getattr(self, "_left_alone", {})
+        return target in fenced or _named(target) in fenced
+
     def _context_reason(self, g: Any, targets: set[str]) -> str | None:
         """Why a named symbol is context without asking the model, if it evidently is."""
         q = g.qualname
         if any(t.startswith(q + ".") for t in targets):
             return "contains a changed symbol"
+        if self._fenced(q):
+            return f"the issue says it stays as it is ({self._left_alone[q][:80]})"
         if g.in_tests:
             return "test code"
         if g.kind == "module":
@@ -420,6 +432,29 @@ def _new_name(op: Operation) -> str | None:
     """The one new name an operation introduces (a method name may recur across classes)."""
     key = _NAMING_OPS.get(op.op)
     return str(op.params.get(key)) if key and op.params.get(key) else None
+
+
+def _unions(plans: list[tuple[str, list[Proposal]]]) -> list[tuple[str, list[Proposal]]]:
+    """The judged plan together with each other plan that changes other symbols: an issue
+    with two requests ("rename `A`; and rename the parameter of `f`") may be read half by
+    one proposer and half by another. Plans that touch a common symbol do not combine."""
+    if not plans or plans[0][0] != "judge":
+        return []
+    judged = plans[0][1]
+    out = []
+    for backend, plan in plans[1:]:
+        if all(_apart(a.operation.target, b.operation.target) for a in judged for b in plan):
+            out.append((f"judge+{backend}", [*judged, *plan]))
+    return out
+
+
+def _named(target: str) -> str:
+    """The symbol an issue names for ``target``: a constructor is named by its class."""
+    return target.removesuffix(".__init__")
+
+
+def _apart(a: str, b: str) -> bool:
+    return a != b and not a.startswith(b + ".") and not b.startswith(a + ".")
 
 
 def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:

@@ -170,6 +170,23 @@ class _Collector(ast.NodeVisitor):
             return f"{base}.{node.attr}" if base else None
         return None
 
+    def _annotated_class(self, node: ast.expr) -> str | None:
+        """The dotted name of the one class an annotation names (``C``, ``m.C``, ``"C"``,
+        ``C | None``, ``Optional[C]``), through this module's bindings; else None."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [n for n in (node.left, node.right) if not _is_none(n)]
+            return self._annotated_class(sides[0]) if len(sides) == 1 else None
+        if isinstance(node, ast.Subscript) and _last_name(node.value) == "Optional":
+            return self._annotated_class(node.slice)
+        if isinstance(node, ast.Name | ast.Attribute):
+            return self._dotted(node) or None
+        return None
+
     def _ref(self, name: str, kind: ReferenceKind, line: int, target: str | None) -> None:
         self.refs.append(Reference(name, kind, self.path, line, self.owner.qualname, target))
 
@@ -202,9 +219,14 @@ class _Collector(ast.NodeVisitor):
         bindings: dict[str, str] = {}
         for arg in every:
             if arg is not None:
+                bindings[arg.arg] = _LOCAL
                 if arg.annotation is not None:
                     self.visit(arg.annotation)
-                bindings[arg.arg] = _LOCAL
+                    if arg in (args.vararg, args.kwarg):
+                        continue
+                    typed = self._annotated_class(arg.annotation)
+                    if typed:  # `formatter: HelpFormatter`: `formatter.m()` reaches its `m`
+                        bindings[arg.arg] = _SELF + typed
         positional = (*args.posonlyargs, *args.args)
         if owner.kind == "class" and positional and "staticmethod" not in decorators:
             bindings[positional[0].arg] = _SELF + owner.qualname
@@ -405,3 +427,13 @@ class _Collector(ast.NodeVisitor):
     visit_SetComp = _comprehension
     visit_GeneratorExp = _comprehension
     visit_DictComp = _comprehension
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""

@@ -28,10 +28,21 @@ MAX_RESOLVE_DEPTH = 12
 
 
 def is_test_path(path: str) -> bool:
-    """A test file: a path segment starting with ``test`` or ending in ``_test.py``/``tests``."""
-    return any(
-        part.startswith("test") or part.endswith(("_test.py", "tests")) or part == "conftest.py"
-        for part in path.split("/")
+    """A test file: in a ``test``/``tests`` folder (or ``test_*``, ``*_tests``), or named
+    ``test_*.py``, ``*_test.py``, ``test.py``, ``tests.py`` or ``conftest.py``.
+
+    A library module about testing (``click/testing.py``, ``numpy/testing/``) is not
+    test code: users import it, and an issue may ask to change it."""
+    *folders, name = path.split("/")
+    if any(
+        f in ("test", "tests") or f.startswith("test_") or f.endswith(("_test", "_tests"))
+        for f in folders
+    ):
+        return True
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("test.py", "tests.py", "conftest.py")
     )
 
 

@@ -23,7 +23,7 @@ from planner.digest_types import Definition, FileDigest, definitions_from_rows
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: annotated parameters bind to their class
 Entry = dict[str, Any]
 
 

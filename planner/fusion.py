@@ -166,6 +166,12 @@ class OperationChecker:
             )
         if op.op == "make_keyword_only" and p.get("after") and p.get("after") not in params:
             problems.append(f"make_keyword_only {op.target}: no parameter {p.get('after')!r}")
+        elif op.op == "make_keyword_only" and p.get("after") and d is not None:
+            plain = [x for x in params if not x.startswith("*") and x not in ("self", "cls")]
+            if plain and plain[-1] == p.get("after"):
+                problems.append(
+                    f"make_keyword_only {op.target}: no parameter comes after {p.get('after')!r}"
+                )
         if op.op == "add_parameter" and p.get("name") in params:
             problems.append(
                 f"add_parameter {op.target}: parameter {p.get('name')!r} already exists"

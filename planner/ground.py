@@ -11,6 +11,7 @@ the candidates built on top of it are judged by the model, not by keywords.
 from __future__ import annotations
 
 import builtins
+import difflib
 import importlib.util
 import re
 from dataclasses import dataclass, field, replace
@@ -259,6 +260,7 @@ def ground(text: str, symbols: SymbolIndex, *, retriever: Any = None) -> Groundi
             continue
         _ground_name(m, symbols, col, modules, mentioned_modules, unresolved, new_names)
     _frames(issue, symbols, col)
+    _respelled(issue, symbols, col, new_names)
     if retriever is not None:
         _prose(text, retriever, col)
     found = sorted(col.found.values(), key=lambda g: (-g.strength, g.position))
@@ -326,6 +328,32 @@ def _ground_name(
             new_names.setdefault(last, m.position)
         return
     unresolved.append(name)
+
+
+RESPELLED = 0.85  # similarity from which a new name reads as another spelling of a symbol
+
+
+def _respelled(
+    issue: IssueText, symbols: SymbolIndex, col: _Collector, new_names: dict[str, int]
+) -> None:
+    """A backticked new name that is another spelling of an existing definition
+    (`_UnboundedTTLCache` for `_UnboundTTLCache`): the issue likely describes that one in
+    prose and asks to rename it (medium evidence; the judge decides)."""
+    fuzzy = getattr(symbols, "fuzzy", None)
+    if fuzzy is None:
+        return
+    in_code = {m.text for m in issue.mentions if m.in_code}
+    for name, position in new_names.items():
+        if name not in in_code or len(name) < 6 or name.startswith("__") or symbols.find(name):
+            continue  # a member elsewhere, or a dunder, is no new spelling
+        for close in fuzzy(name, n=3):
+            if "." in close or close == name:
+                continue
+            if difflib.SequenceMatcher(None, name, close).ratio() < RESPELLED:
+                continue
+            for d in _resolve_name(symbols, close):
+                if d.qualname not in col.found:
+                    col.add(d, 2.0, position, f"spelled like the new name `{name}`")
 
 
 def _prose(text: str, retriever: Any, col: _Collector, k: int = 4) -> None:

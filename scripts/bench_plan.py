@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--tasks", default="*")
+    p.add_argument("--tasks", default="*", help="glob(s) of task ids, comma-separated")
     p.add_argument(
         "--backends", nargs="*", default=["rules", "llm-default", "llm-quality", "fused"]
     )
@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         for task_id in expectations:
             task = yaml.safe_load((BENCH / "tasks" / task_id / "task.yaml").read_text())
             items[task_id] = {**expectations[task_id], "repo": task["repo"], "issue": task["issue"]}
-    tasks = sorted(t for t in items if fnmatch.fnmatchcase(t, args.tasks))
+    globs = args.tasks.split(",")
+    tasks = sorted(t for t in items if any(fnmatch.fnmatchcase(t, g) for g in globs))
     work = Path(tempfile.mkdtemp(prefix="bench-plan-"))
     registry = ModelRegistry(work / "data")
     llms = {}

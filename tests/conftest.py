@@ -29,6 +29,11 @@ def default_gguf() -> Path:
 
 
 @pytest.fixture(scope="session")
+def quality_gguf() -> Path:
+    return _model_path("quality")
+
+
+@pytest.fixture(scope="session")
 def fast_gguf() -> Path:
     return _model_path("fast")
 

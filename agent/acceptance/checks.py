@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 
 from agent.acceptance.base import BEHAVIOUR_OPS, AcceptanceCheck
+from agent.acceptance.infer import Inferred, inferred_session
 from agent.acceptance.issue import Session, import_statements, sessions, stated_calls
 from agent.acceptance.ops import OpChecks
 from agent.acceptance.ops_content import ContentChecks
@@ -42,6 +43,8 @@ def shows_only_a_change(check_name: str) -> bool:
 
 class _Builder(OpChecks, ContentChecks):
     """The operations' checks, then the issue's examples and import statements."""
+
+    inferred: Sequence[Inferred] = ()
 
     def examples(self) -> None:
         bug_report = bool(self.spec.operations) and all(
@@ -69,6 +72,17 @@ class _Builder(OpChecks, ContentChecks):
                 f"issue example {i} {_NOT_WRONG}",
                 f"the issue's example `{first}` no longer gives the output it calls wrong.",
                 f"run_session({text!r}, {names!r}, want='wrong')",
+            )
+        read = inferred_session(s, self.inferred) if changes else None
+        if read is not None:
+            said = "; ".join(
+                i.describe() for i in self.inferred if i.usable and i.source in _sources(read)
+            )
+            self.add(
+                "example",
+                f"issue example {i} as read",
+                f"the issue's example gives what its words ask for: {said}.",
+                f"run_session({_doctest(read, 'expected')!r}, {names!r})",
             )
 
     def calls(self) -> None:
@@ -98,10 +112,16 @@ class _Builder(OpChecks, ContentChecks):
 
 
 def build_checks(
-    issue: str, spec: Spec, definitions: Sequence[Definition]
+    issue: str,
+    spec: Spec,
+    definitions: Sequence[Definition],
+    inferred: Sequence[Inferred] = (),
 ) -> list[AcceptanceCheck]:
-    """Every acceptance check of ``spec`` for the issue text ``issue``."""
+    """Every acceptance check of ``spec`` for the issue text ``issue``; ``inferred`` are the
+    values the model read from the issue's words for calls it shows only as wrong
+    (``agent.acceptance.infer``)."""
     builder = _Builder(issue, spec, definitions)
+    builder.inferred = tuple(inferred)
     for op in spec.operations:
         builder.operation(op)
     builder.examples()
@@ -122,6 +142,10 @@ def _doctest(s: Session, which: str) -> str:
         if shown:
             lines += shown.splitlines()
     return "\n".join(lines) + "\n"
+
+
+def _sources(s: Session) -> set[str]:
+    return {e.source for e in s.examples}
 
 
 def _discard(src: str) -> str:

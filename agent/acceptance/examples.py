@@ -113,10 +113,16 @@ _WANTS = re.compile(
 )
 
 
-def facts_report(issue: str, examples: Sequence[str], outputs: Sequence[str | None] | None) -> str:
+def facts_report(
+    issue: str,
+    examples: Sequence[str],
+    outputs: Sequence[str | None] | None,
+    read: Sequence[str] = (),
+) -> str:
     """The localized facts of a behaviour change: what the issue's examples give on the
-    current code (run, not copied from the issue), the outputs the issue expects, and the
-    issue's sentences that say what should happen."""
+    current code (run, not copied from the issue), the outputs the issue expects (shown, or
+    ``read`` from its words by the model), and the issue's sentences that say what should
+    happen."""
     from agent.acceptance.issue import sessions, statement_sentences
 
     lines: list[str] = []
@@ -134,6 +140,7 @@ def facts_report(issue: str, examples: Sequence[str], outputs: Sequence[str | No
         for ex in s.examples
         if ex.expected is not None
     ]
+    wanted += list(read)
     if wanted:
         lines += ["What the issue expects them to give:", *wanted[:6]]
     asks = [s for s in statement_sentences(issue) if _WANTS.search(s)]

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent.acceptance import runtime as acceptance_runtime
 from agent.acceptance.checks import AcceptanceCheck, build_checks
+from agent.acceptance.infer import Inferred
 from agent.verify.project import python_path
 from agent.verify.sandbox import Sandbox
 from planner.digest_types import Definition
@@ -197,10 +198,13 @@ def render(issue: str, checks: Sequence[AcceptanceCheck]) -> str:
 
 
 def acceptance_module(
-    issue: str, spec: Spec, definitions: Sequence[Definition]
+    issue: str,
+    spec: Spec,
+    definitions: Sequence[Definition],
+    inferred: Sequence[Inferred] = (),
 ) -> AcceptanceModule:
     """Build the checks of ``spec`` for ``issue`` and render them."""
-    checks = tuple(build_checks(issue, spec, definitions))
+    checks = tuple(build_checks(issue, spec, definitions, inferred))
     return AcceptanceModule(checks, render(issue, checks))
 
 

@@ -35,7 +35,7 @@ def draft_docstring(
     ctx: DraftContext, op: Operation, request: SlotRequest
 ) -> tuple[str | None, list[LLMCall]]:
     """The docstring slot: JSON-constrained text, tidied; one re-ask if it parrots the issue."""
-    node, _ = ctx.node_source(op.target, request.files)
+    node, module = ctx.node_source(op.target, request.files)
     name = op.target.rsplit(".", 1)[-1]
     system = (
         'You write Python docstrings. Reply with JSON: {"docstring": text}. '
@@ -72,7 +72,7 @@ def draft_docstring(
             calls.append(replace(call, error=call.error or "no `docstring` string"))
             break
         text = tidy_docstring(value["docstring"], width=docstring_width(ctx, node))
-        problem = docstring_problem(text, node, ctx.issue)
+        problem = docstring_problem(text, node, ctx.issue, module)
         if problem is not None:
             calls.append(replace(call, parsed=text, error=problem))
             if "repeats the request" not in problem:

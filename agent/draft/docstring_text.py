@@ -98,12 +98,14 @@ def claimed_parameters(docstring: str) -> set[str]:
     return names
 
 
-def docstring_problem(docstring: str, code: str, issue: str) -> str | None:
+def docstring_problem(docstring: str, code: str, issue: str, module: str = "") -> str | None:
     """Why a model-written docstring for ``code`` (one def or class) cannot be used, or None:
     it is empty, repeats the request (the issue's title or a run of its words) instead of
-    describing the code, or describes a parameter the code does not have."""
+    describing the code, lists the definitions of its ``module`` instead of saying what this
+    one does ("Cart methods: add, total"), or describes a parameter the code does not have."""
     title = " ".join(_WORD.findall((issue.strip().splitlines() or [""])[0].lower()))
-    summary = " ".join(_WORD.findall(_sentences(docstring)[0].lower())) if docstring else ""
+    first = _sentences(docstring)[0] if docstring.strip() else ""
+    summary = " ".join(_WORD.findall(first.lower()))
     if not summary:
         return "the docstring is empty"
     if summary == title or copies_issue(docstring, issue):
@@ -111,11 +113,47 @@ def docstring_problem(docstring: str, code: str, issue: str) -> str | None:
     node = _definition(code)
     if node is None:
         return None
+    listed = _lists_other_definitions(first, node, module)
+    if listed:
+        return (
+            f"the docstring's summary lists definitions ({', '.join(listed)}) instead of "
+            f"saying what `{node.name}` does"
+        )
     invented = sorted(claimed_parameters(docstring) - set(_parameters(node)) - {"self", "cls"})
     if invented:
         shown = ", ".join(f"`{n}`" for n in invented)
         return f"the docstring describes parameter(s) {shown} that `{node.name}` does not have"
     return None
+
+
+def _lists_other_definitions(
+    summary: str, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, module: str
+) -> list[str]:
+    """The module's definitions a summary names, when it names two or more and the code
+    uses at least one of them not at all (it describes its neighbours, not itself)."""
+    try:
+        tree = ast.parse(module) if module.strip() else None
+    except SyntaxError:
+        tree = None
+    if tree is None:
+        return []
+    defined = {
+        n.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and not n.name.startswith("__")
+    }
+    defined -= {  # the class a method belongs to is its own subject
+        c.name
+        for c in ast.walk(tree)
+        if isinstance(c, ast.ClassDef)
+        and any(getattr(m, "name", None) == node.name for m in c.body)
+    }
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    used |= {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    named = [w for w in dict.fromkeys(_WORD.findall(summary)) if w in defined]
+    strangers = [w for w in named if w != node.name and w not in used]
+    return named if len(named) >= 2 and strangers else []
 
 
 def docstring_gaps(docstring: str, code: str) -> list[str]:

@@ -31,7 +31,7 @@ from agent.run.record import Recorder
 from agent.run.repair import repair_until_valid
 from agent.run.results import STOPPED, FixResult, RunJournal, new_run_id
 from agent.run.rundir import RepoLock, RunDir
-from agent.run.spec import load_spec
+from agent.run.spec import load_spec, read_expected
 from agent.run.verdict import AcceptanceRun
 from memory.store import Memory
 from planner.phases import PhasePlanner, Plan
@@ -99,8 +99,9 @@ class FixRun:
         if spec is None:
             return
         plan = journal.plan = PhasePlanner(self.digest).plan(spec)
+        inferred = read_expected(spec, self.llm, self.progress)
         acceptance = AcceptanceRun(
-            acceptance_module(spec.description, spec, list(self.digest.definitions())),
+            acceptance_module(spec.description, spec, list(self.digest.definitions()), inferred),
             ctx.repo,
             ctx.python,
             ctx.sandbox,
@@ -108,7 +109,8 @@ class FixRun:
         checks = TreeChecks(ctx, plan, acceptance)
         drafter = self._drafter(spec, plan)
         with ctx.scratch() as scratch:
-            runner = PhaseRunner(ctx, scratch, drafter, checks, self.recorder)
+            read = [f">>> {i.source}\n{i.expected}" for i in inferred if i.usable]
+            runner = PhaseRunner(ctx, scratch, drafter, checks, self.recorder, read=read)
             for phase in plan.phases:
                 self.progress(f"phase {phase.id}: {phase.operation.summary()}")
                 outcome, draft = runner.run(phase)

@@ -5,6 +5,7 @@ each phase, and its script replayed without a model call when a later repair nee
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 
 from agent.acceptance.examples import facts_report
@@ -36,9 +37,14 @@ class PhaseRunner:
         drafter: Drafter,
         checks: TreeChecks,
         recorder: Recorder,
+        *,
+        read: Sequence[str] = (),
     ) -> None:
+        """``read``: the results the issue asks for in words (read by the judge model), as
+        ``>>>`` lines for the drafting facts."""
         self.ctx, self.scratch, self.drafter = ctx, scratch, drafter
         self.checks, self.recorder = checks, recorder
+        self.read = list(read)
         self.scripts_dir = ctx.work / "scripts"
         self.scripts_dir.mkdir(mode=0o700, exist_ok=True)
         self.drafts: dict[str, Draft] = {}
@@ -61,6 +67,7 @@ class PhaseRunner:
                 drafter.issue,
                 probe.examples if probe else [],
                 probe.baseline if probe else None,
+                self.read,
             )
             if code and op in BEHAVIOUR_OPS
             else ""

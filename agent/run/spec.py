@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent.acceptance.infer import Inferred, infer_expected, open_questions
+from agent.run.context import Progress
 from agent.run.models import LazyLLM
 from agent.run.options import FixOptions
+from agent.run.oracle import BEHAVIOUR_OPS
 from agent.run.record import Recorder
 from memory.store import Memory
 from planner.normalize import SpecNormalizer, from_spec_file
@@ -77,6 +80,21 @@ def _rules_then_llm(
     spec = normalizer.normalize(issue, backends=["rules", "llm"])
     recorder.spec(normalizer, spec)
     return spec
+
+
+def read_expected(spec: Spec, llm: LazyLLM, progress: Progress) -> list[Inferred]:
+    """What the issue's words ask of the calls it shows only as wrong (the judge model
+    reads them; none without one or when the plan writes no behaviour)."""
+    if not llm.can_judge or not any(o.op in BEHAVIOUR_OPS for o in spec.operations):
+        return []
+    if not open_questions(spec.description):
+        return []
+    progress("reading what the issue's words ask its examples to give")
+    found = infer_expected(spec.description, llm.judge)
+    for i in found:
+        if i.usable:
+            progress(f"the issue asks: {i.describe()}")
+    return found
 
 
 def past_plans(memory: Memory, limit: int = 200) -> list[tuple[str, str]]:

@@ -33,3 +33,36 @@ def test_copying_the_issue_is_detected() -> None:
     assert copies_issue(parrot, ISSUE)
     assert not copies_issue("Return the value as an int, most significant bit first.", ISSUE)
     assert not copies_issue("Short.", "Short issue.")
+
+
+CART = """\
+def calc_total(prices, tax=0.2):
+    return round(sum(prices) * (1 + tax), 2)
+
+
+class Cart:
+    def add(self, name, price, quantity=1):
+        self.items[name] = (price, quantity)
+
+    def total(self, tax=0.2):
+        return calc_total([p * q for p, q in self.items.values()], tax)
+"""
+TOTAL = """\
+def total(self, tax=0.2):
+    return calc_total([p * q for p, q in self.items.values()], tax)
+"""
+
+
+def test_a_summary_that_lists_its_neighbours_is_no_description() -> None:
+    from agent.docstrings import docstring_problem
+
+    issue = "Document the cart methods"
+    listed = docstring_problem("Cart methods: add, total.", TOTAL, issue, CART)
+    assert listed is not None and "lists definitions (add, total)" in listed
+    # naming what the code itself uses, or only itself, describes it
+    assert (
+        docstring_problem("Sum of the items via calc_total, with tax.", TOTAL, issue, CART) is None
+    )
+    assert docstring_problem("Return the total price of the cart.", TOTAL, issue, CART) is None
+    assert docstring_problem("The Cart's total, with tax.", TOTAL, issue, CART) is None
+    assert docstring_problem("Cart methods: add, total.", TOTAL, issue) is None  # no module given

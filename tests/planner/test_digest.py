@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.digest import CACHE_FILE, DigestCacheError, RepositoryDigest
+from planner.digest import CACHE_FILE, CACHE_VERSION, DigestCacheError, RepositoryDigest
 from planner.digest_types import Definition, FileDigest, Reference
 
 PKG = {
@@ -237,9 +237,15 @@ def test_deleted_file_is_dropped(repo: Path, cache: Path) -> None:
     ("damage", "status"),
     [
         (lambda text: "{not json", "rebuilt (corrupt cache)"),
-        (lambda text: text.replace('"cache_version":1', '"cache_version":0'), "rebuilt (cache"),
+        (
+            lambda text: text.replace(f'"cache_version":{CACHE_VERSION}', '"cache_version":0'),
+            "rebuilt (cache",
+        ),
         (lambda text: "[1, 2]", "rebuilt (corrupt cache)"),
-        (lambda text: json.dumps({"cache_version": 1, "files": 3}), "rebuilt (corrupt cache)"),
+        (
+            lambda text: json.dumps({"cache_version": CACHE_VERSION, "files": 3}),
+            "rebuilt (corrupt cache)",
+        ),
     ],
 )
 def test_corrupt_or_old_cache_is_rebuilt(
@@ -253,7 +259,7 @@ def test_corrupt_or_old_cache_is_rebuilt(
     assert digest.build_stats.cache.startswith(status)
     assert sorted(digest.build_stats.parsed) == sorted(PKG)
     assert "rebuilding from scratch" in caplog.text
-    assert json.loads(path.read_text())["cache_version"] == 1  # rewritten whole
+    assert json.loads(path.read_text())["cache_version"] == CACHE_VERSION  # rewritten whole
     assert RepositoryDigest.build(repo, cache).build_stats.parsed == ()
 
 
@@ -306,3 +312,54 @@ def test_progress_is_reported_and_parallel_parsing_matches_serial(
     assert seen[-1] == (len(parallel.files), len(parallel.files), "parsing")
     assert list(parallel.files.values()) == list(serial.files.values())
     assert len(parallel.references_to("pkg.a.f")) == len(serial.references_to("pkg.a.f"))
+
+
+@pytest.mark.parametrize(
+    ("path", "test"),
+    [
+        ("tests/test_core.py", True),
+        ("tests/helpers.py", True),
+        ("src/pkg/tests/util.py", True),
+        ("tests/test_utils/test_style.py", True),
+        ("pkg/test_core.py", True),
+        ("pkg/core_test.py", True),
+        ("conftest.py", True),
+        ("src/click/testing.py", False),  # a library module users import
+        ("numpy/testing/utils.py", False),
+        ("pkg/testdata.py", False),
+        ("pkg/core.py", False),
+    ],
+)
+def test_test_code_is_told_from_library_modules_about_testing(path: str, test: bool) -> None:
+    from planner.digest_query import is_test_path
+
+    assert is_test_path(path) is test
+
+
+def test_a_parameter_annotated_with_a_class_reaches_its_methods(tmp_path: Path) -> None:
+    """`formatter: HelpFormatter` makes `formatter.write_dl()` a reference to the method,
+    so a signature change's scope includes that caller (as its codemod rewrites it)."""
+    from planner.digest import RepositoryDigest
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "fmt.py").write_text(
+        "class HelpFormatter:\n    def write_dl(self, rows):\n        return rows\n"
+    )
+    (root / "pkg" / "core.py").write_text(
+        "from __future__ import annotations\n"
+        "import typing as t\n"
+        "from .fmt import HelpFormatter\n\n\n"
+        "def show(formatter: HelpFormatter, rows):\n    formatter.write_dl(rows)\n\n\n"
+        "def maybe(formatter: t.Optional['HelpFormatter'] = None):\n    formatter.write_dl([])\n\n\n"
+        "def either(formatter: HelpFormatter | None, other: str):\n"
+        "    formatter.write_dl([])\n    other.write_dl([])\n"
+    )
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+    refs = digest.references_to("pkg.fmt.HelpFormatter.write_dl")
+    assert [(r.path, r.scope) for r in refs] == [
+        ("pkg/core.py", "pkg.core.show"),
+        ("pkg/core.py", "pkg.core.maybe"),
+        ("pkg/core.py", "pkg.core.either"),
+    ]

@@ -233,3 +233,40 @@ def test_each_new_name_goes_to_one_target(sample_digest, sample_repo) -> None:  
         ("pkg.users", "ROLE"),
         ("pkg.util", "CHUNK"),
     ]
+
+
+def test_a_kept_constructor_brings_its_classes_list_siblings(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    """`getsizeof` of `A`, `B` and `C`: a kept `B.__init__` keeps `A.__init__` and `C.__init__`
+    though the best option was another target (the list is the issue's, not the judge's)."""
+    from planner.decide import _key
+    from planner.propose import Proposal
+    from planner.spec import Operation
+
+    def opt(target: str) -> Proposal:
+        return Proposal(Operation("make_keyword_only", target, {"names": ["x"]}), "", target)
+
+    options = [opt("m.f"), opt("m.B.__init__"), opt("m.A.__init__"), opt("m.C.__init__")]
+    p = {_key(options[0]): 0.96, _key(options[1]): 0.9, _key(options[2]): 0.6}
+    p[_key(options[3])] = 0.55
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
+    planner._siblings = {q: ("m.A", "m.B", "m.C") for q in ("m.A", "m.B", "m.C")}
+    kept = planner._select(options, p)
+    assert [k.operation.target for k in kept] == [
+        "m.f",
+        "m.B.__init__",
+        "m.A.__init__",
+        "m.C.__init__",
+    ]
+    planner._siblings = {}
+    assert [k.operation.target for k in planner._select(options, p)] == ["m.f", "m.B.__init__"]
+
+
+def test_a_new_name_spelled_like_a_symbol_grounds_it(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    """The issue describes `_format_name` in prose and gives only the new spelling."""
+    g = ground("The private name formatter should be called `_format_names`.", sample_digest)
+    found = g.get("pkg.users._format_name")
+    assert found is not None and found.strength == 2.0
+    assert "spelled like the new name `_format_names`" in found.evidence
+    # a new name unlike anything in the repository grounds nothing new
+    other = ground("Add `pairwise_windows` to the utils.", sample_digest)
+    assert [s.qualname for s in other.symbols if "spelled like" in " ".join(s.evidence)] == []

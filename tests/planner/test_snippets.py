@@ -117,3 +117,32 @@ def test_a_plan_that_ignores_the_quoted_code_does_not_compete(sample_digest, sam
     asked = " ".join(msg.content for msgs, _ in llm.calls for msg in msgs)
     assert "Which plan" not in asked
     assert [o.op for o in cand.operations] == ["add_parameter"]
+
+
+def test_two_half_plans_also_compete_as_one(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    """An issue with two requests read half by the judge, half by the rules: the union of
+    the two plans is one more option of the lettered choice (scripted: the judge picks it)."""
+    from planner.candidates import Candidate
+    from planner.judge import Judge
+    from planner.propose import describe
+
+    issue = (
+        "Rename `get_user` to `fetch_user`; also rename the `size` parameter of `chunks` to `n`."
+    )
+    param = Operation("rename_parameter", "pkg.util.chunks", {"old": "size", "new": "n"})
+    rename = Operation("rename", "pkg.users.get_user", {"new_name": "fetch_user"})
+    judged = [Proposal(param, describe(param), param.target)]
+    rules = Candidate("rules", (rename,))
+    llm = ScriptedLLM(["C", "A"])  # the union: third forward, first backward
+    planner = GroundedPlanner(llm, sample_digest, repo=sample_repo, proposals=[rules])
+    planner.evidence = []
+    chosen, record = planner._arbitrate(issue, judged, Judge(llm, issue))
+    assert [b["backend"] for b in record["plans"]] == ["judge", "rules", "judge+rules"]
+    assert record["winner"] == "judge+rules"
+    assert [p.operation for p in chosen] == [param, rename]
+    # plans that change the same symbol do not combine
+    same = Candidate("rules", (Operation("edit", "pkg.util.chunks", {}),))
+    planner = GroundedPlanner(ScriptedLLM(["A", "B"]), sample_digest, proposals=[same])
+    planner.evidence = []
+    _, record = planner._arbitrate(issue, judged, Judge(planner.llm, issue))
+    assert [b["backend"] for b in record["plans"]] == ["judge", "rules"]

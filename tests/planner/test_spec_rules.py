@@ -188,6 +188,19 @@ def test_bad_params_rejected(sample_digest) -> None:  # type: ignore[no-untyped-
         Candidate("llm", (Operation("rename", "get_user", {"new_name": "not valid"}),)), checker
     )
     assert "not an identifier" in bad.problems[0]
+    # keyword-only after the last parameter changes nothing
+    bad = check(
+        Candidate(
+            "llm", (Operation("make_keyword_only", "pkg.users.get_user", {"after": "verbose"}),)
+        ),
+        checker,
+    )
+    assert "no parameter comes after 'verbose'" in bad.problems[0]
+    good = check(
+        Candidate("llm", (Operation("make_keyword_only", "pkg.users.get_user", {"after": "db"}),)),
+        checker,
+    )
+    assert not good.problems
 
 
 def test_unmatched_issue_falls_back_to_edit(sample_digest) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from typing import Any
 import libcst as cst
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.imports import add_import_lines
 from agent.codemods.index import RepoIndex
 from agent.codemods.index.definitions import DefInfo
 from agent.codemods.signature.codemod import (
@@ -114,17 +115,30 @@ def place(parts: ParamParts, param: cst.Param, *, keyword_only: bool, after: str
     return None
 
 
-def body_function(source: str, target: DefInfo, name: str) -> cst.FunctionDef | str:
-    """The ``body`` slot as a ``FunctionDef``, or what is wrong with it (for the LLM)."""
+def body_function(
+    source: str, target: DefInfo, name: str
+) -> tuple[cst.FunctionDef, list[str]] | str:
+    """The ``body`` slot as a ``FunctionDef`` with the import lines sent before it (they go
+    to the top of the module), or what is wrong with it (for the LLM)."""
     fenced = FENCE.match(source)
     text = textwrap.dedent(fenced[1] if fenced else source).strip("\n") + "\n"
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         return f"the body does not parse: {exc}. Send the complete `def {target.name}(...)` source"
-    defs = [s for s in module.body if isinstance(s, cst.FunctionDef)]
-    if len(defs) != 1 or len(module.body) != 1:
-        return f"the body must be exactly one `def {target.name}(...)`, found {len(module.body)} statement(s)"
+    imports = [
+        s
+        for s in module.body
+        if isinstance(s, cst.SimpleStatementLine)
+        and all(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)
+    ]
+    rest = [s for s in module.body if s not in imports]
+    defs = [s for s in rest if isinstance(s, cst.FunctionDef)]
+    if len(defs) != 1 or len(rest) != 1:
+        return (
+            f"the body must be exactly one `def {target.name}(...)` (imports it needs may come "
+            f"first), found {len(rest)} other statement(s)"
+        )
     fn = defs[0]
     if fn.name.value != target.name:
         return f"the body defines {fn.name.value!r}; it must define {target.name!r}"
@@ -137,7 +151,7 @@ def body_function(source: str, target: DefInfo, name: str) -> cst.FunctionDef | 
             f"the body drops parameter(s) {', '.join(lost)} that callers may pass; keep them "
             "(only the new parameter may be added)"
         )
-    return fn
+    return fn, [module.code_for_node(s).strip() for s in imports]
 
 
 @dataclass(frozen=True)
@@ -241,11 +255,12 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     where = {"keyword_only": _flag(op.params.get("keyword_only")), "after": after.lstrip("*")}
     param = new_param(name, default, ann)
     body: cst.FunctionDef | None = None
+    imports: list[str] = []
     if slots.get("body"):
         found = body_function(str(slots["body"]), target, name)
         if isinstance(found, str):
             return Failed(f"add_parameter on {existing}: {found}")
-        body = found
+        body, imports = found
     shifted = _shifted(target, where)
     report = Report()
     pattern = index.call_pattern(target) if shifted else None
@@ -254,6 +269,11 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     result = apply_edits(index, [edit], report, what=what)
     if not isinstance(result, Applied):
         return result
+    if imports and target.path in result.changes:
+        module = add_import_lines(cst.parse_module(result.changes[target.path]), imports)
+        if isinstance(module, Failed):
+            return module
+        result = Applied({**result.changes, target.path: module.code}, result.notes)
     notes = [
         f"{what}: done in {target.path}:{target.line}" + (" with the new body" if body else "")
     ]

@@ -626,10 +626,28 @@ def test_add_parameter_with_body(tmp_path: Path) -> None:
     assert namespace["frequencies"](("ab", "c", "de"), key=len) == {2: 2, 1: 1}
 
 
+def test_add_parameter_body_imports_go_to_the_module(tmp_path: Path) -> None:
+    """A body sent with the imports it needs: they join the module's imports."""
+    body = "from collections import Counter\nimport operator\n\n" + BODY.replace(
+        "    d = {}\n    for item in seq:\n        k = item if key is None else key(item)\n"
+        "        d[k] = d.get(k, 0) + 1\n    return d\n",
+        "    return dict(Counter(map(key or operator.pos, seq)))\n",
+    )
+    files = make_repo(tmp_path, {"t.py": "import os\n\n\ndef frequencies(seq):\n    return {}\n"})
+    result = apply(files, "add_parameter", "t.frequencies", {"body": body}, name="key")
+    text = changed(result, "t.py")
+    assert text.startswith("import os\nfrom collections import Counter\nimport operator\n")
+    assert text.count("import operator") == 1
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "t.py", "exec"), namespace)
+    assert namespace["frequencies"](("ab", "c", "de"), key=len) == {2: 2, 1: 1}
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         ("def frequencies(seq, key=None:\n    pass\n", "does not parse"),
+        ("def frequencies(seq, key=None):\n    pass\nprint(frequencies([]))\n", "exactly one"),
         ("def counts(seq, key=None):\n    pass\n", "must define 'frequencies'"),
         ("def frequencies(seq):\n    pass\n", "no parameter 'key'"),
         ("def frequencies(key=None):\n    pass\n", "drops parameter(s) seq"),
