@@ -189,22 +189,7 @@ class RepositoryDigest(DigestQueries):
             timings["embed"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        skipped_rows = [s.to_dict() for s in found.skipped]
-        embed_row = embed_state.to_dict() if embed_state else None
-        if not (
-            unchanged
-            and data is not None
-            and data.get("skipped") == skipped_rows
-            and data.get("embeddings") == embed_row
-        ):
-            payload = {
-                "cache_version": CACHE_VERSION,
-                "root": str(root),
-                "files": files.entries(),
-                "skipped": skipped_rows,
-                "embeddings": embed_row,
-            }
-            write_cache(cache_path, payload)
+        _save_cache(cache_path, root, files, found, embed_state, data if unchanged else None)
         timings["save"] = time.perf_counter() - tick
 
         stats = BuildStats(
@@ -217,16 +202,7 @@ class RepositoryDigest(DigestQueries):
             seconds=time.perf_counter() - started,
             timings={k: round(v, 4) for k, v in timings.items()},
         )
-        log.info(
-            "digest of %s: %d files (%d parsed, %d reused, %d removed, %d skipped) in %.2fs",
-            root,
-            len(files),
-            len(parsed),
-            stats.reused,
-            len(removed),
-            len(found.skipped),
-            stats.seconds,
-        )
+        _log_build(root, len(files), len(found.skipped), stats)
         return cls(str(root), files, tuple(found.skipped), stats, embed_state)
 
     @classmethod
@@ -370,3 +346,44 @@ def _embed_state(data: Mapping[str, Any] | None) -> EmbedState | None:
     except (KeyError, ValueError, TypeError) as exc:
         log.info("embedding state in the digest cache is damaged (%s); re-embedding", exc)
         return None
+
+
+def _save_cache(
+    cache_path: Path,
+    root: Path,
+    files: FileTable,
+    found: Discovery,
+    embed_state: EmbedState | None,
+    unchanged_from: Mapping[str, Any] | None,
+) -> None:
+    """Write the cache, unless it holds this very digest already (``unchanged_from``: the
+    cache read, when no file changed)."""
+    skipped_rows = [s.to_dict() for s in found.skipped]
+    embed_row = embed_state.to_dict() if embed_state else None
+    if (
+        unchanged_from is not None
+        and unchanged_from.get("skipped") == skipped_rows
+        and unchanged_from.get("embeddings") == embed_row
+    ):
+        return
+    payload = {
+        "cache_version": CACHE_VERSION,
+        "root": str(root),
+        "files": files.entries(),
+        "skipped": skipped_rows,
+        "embeddings": embed_row,
+    }
+    write_cache(cache_path, payload)
+
+
+def _log_build(root: Path, files: int, skipped: int, stats: BuildStats) -> None:
+    log.info(
+        "digest of %s: %d files (%d parsed, %d reused, %d removed, %d skipped) in %.2fs",
+        root,
+        files,
+        len(stats.parsed),
+        stats.reused,
+        len(stats.removed),
+        skipped,
+        stats.seconds,
+    )

@@ -55,6 +55,21 @@ class SpecConfig:
 
 
 @dataclass(frozen=True)
+class JudgeContext:
+    """What the judge (grounded planning) sees besides the issue and the symbols.
+
+    Fields:
+      repo: the repository folder, to read the code the issue quotes (None: not read).
+      retriever: finds the code a free-text issue is about (``planner.retrieval``).
+      examples: (issue, plan in words) of past successes (memory), as worked examples.
+    """
+
+    repo: Path | None = None
+    retriever: Any = None
+    examples: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
 class BackendRun:
     backend: str
     candidate: Candidate | None
@@ -81,18 +96,17 @@ class SpecNormalizer:
         llm: LLM | None = None,
         seq2seq: Seq2Seq | None = None,
         judge_llm: LLM | None = None,
-        repo: Path | None = None,
-        retriever: Any = None,
-        examples: Sequence[tuple[str, str]] = (),
+        judge: JudgeContext | None = None,
     ) -> None:
         self.symbols = symbols
         self.config = config or SpecConfig()
         self.llm = llm
         self.seq2seq = seq2seq
         self.judge_llm = judge_llm or llm
-        self.repo = repo
-        self.retriever = retriever
-        self.examples = list(examples)  # (issue, plan in words) of past successes (memory)
+        judge = judge or JudgeContext()
+        self.repo = judge.repo
+        self.retriever = judge.retriever
+        self.examples = list(judge.examples)  # (issue, plan in words) of past successes
         self.runs: list[BackendRun] = []
 
     def _backend(self, name: str) -> Any:

@@ -9,7 +9,6 @@ new names the issue itself spells out.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from planner.candidates import Candidate, ops
 from planner.issue_text import IssueText, Mention, parse_issue
 from planner.spec import Operation
 from planner.spec_rules_base import BUG, CALLABLE, DUNDER, GAP, INTENT, MODERNIZE, is_new_name
+from planner.spec_rules_params import ParameterRules
 from planner.spec_rules_structure import StructureRules
 
 # "add a new function `pkg.mod.name(args)`", "a new helper `name` in `pkg/mod.py`"
@@ -26,22 +26,9 @@ NEW_FUNCTION = re.compile(
     r"(?:function|helper)\s+`(?P<name>[\w.]+)(?:\(.*?\))?`",
     re.I,
 )
-PLURAL = re.compile(r"\b(every|all|each|both)\b(?!\s+callers?)(?!\s+call sites?)")
-# "accept an optional `key` argument", "add a new `step` keyword parameter", "take `key=`"
-PARAM_PROSE = re.compile(
-    r"\b(?:accept|take|add|support|grow|gain|get|have)(?:s|ed)?\b(?:\s+(?:an?|the|new|optional|extra|"
-    r"keyword|keyword-only))*\s+`(?P<name>\w+)=?`\s*(?:\(\w+\)\s*)?(?:as\s+an?\s+)?"
-    r"(?:(?:optional|new|keyword|keyword-only)\s+)*(?:argument|parameter|param|kwarg|option|flag)s?\b",
-    re.I,
-)
-DEFAULT = re.compile(
-    r"\b(?:default(?:ing|s)?|with a default)\s*(?:value\s*)?(?:of|to|is|=|:)?\s*"
-    r"`?(?P<value>[^`\s,;)]+(?:\([^`)]*\))?)`?",
-    re.I,
-)
 
 
-class RulesNormalizer(StructureRules):
+class RulesNormalizer(ParameterRules, StructureRules):
     """Propose a spec from regular phrasings; ``None`` when no rule applies."""
 
     name = "rules"
@@ -174,11 +161,6 @@ class RulesNormalizer(StructureRules):
                 out.append(Operation("rename", old, {"new_name": new}))
         return out
 
-    def _is_param(self, name: str) -> bool:
-        return any(
-            name in d.params for d in self.symbols.definitions() if d.kind in ("function", "method")
-        )
-
     def _param_owner(self, old: str, issue: IssueText, where: int) -> str | None:
         """The function whose parameter ``old`` is, when the rename request talks about a parameter."""
         sentence = issue.sentence_at(where).lower()
@@ -268,110 +250,6 @@ class RulesNormalizer(StructureRules):
                     and (not scope or d.module in scope)
                 ):
                     out.append(Operation("make_keyword_only", d.qualname, {"names": [name]}))
-        return out
-
-    @staticmethod
-    def _called_parameter(m: Mention, issue: IssueText) -> bool:
-        """The issue calls this name a parameter: "the `x` argument", "parameter `x`"."""
-        after = issue.raw[m.position : m.position + len(m.text) + 24]
-        before = issue.raw[max(0, m.position - 14) : m.position]
-        return bool(
-            re.match(rf"{re.escape(m.text)}`?\s+(?:param\w*|argument|kwarg|flag|option)", after)
-            or re.search(r"(?:param\w*|argument|kwarg)\s+`?$", before)
-        )
-
-    def _callables(self, name: str) -> list[Any]:
-        """Functions/methods for a name; a class stands for its ``__init__``."""
-        out = []
-        for d in self.defs(name, CALLABLE):
-            if d.kind == "class":
-                out += [i for i in self.defs(f"{d.qualname}.__init__", ("method",))]
-            else:
-                out.append(d)
-        return out
-
-    def remove_parameter(self, issue: IssueText) -> list[Operation]:
-        globs = [m.text for m in issue.globs()]
-        explicit = [
-            m.text
-            for m in issue.code_names()
-            if self._is_param(m.text)
-            and (not self.defs(m, ()) or self._called_parameter(m, issue))
-            and not any(fnmatch.fnmatchcase(m.text, g) for g in globs)
-        ]
-        names = list(dict.fromkeys(globs + explicit))
-        if not names:
-            return []
-        named = [d for m in issue.code_names() for d in self._callables(m.text)]
-        modules = list(
-            dict.fromkeys(mod for p in issue.paths() if (mod := self.module_of_path(p.text)))
-        )
-        out = []
-        for name in names:
-            owners = [
-                d
-                for d in self.symbols.definitions()
-                if d.kind in ("function", "method")
-                and any(fnmatch.fnmatchcase(p, name) for p in d.params)
-                and (not modules or d.module in modules)
-            ]
-            mine = [d for d in named if name in d.params]
-            if named and not modules and not PLURAL.search(issue.lower):
-                # "the `x` parameter of `f`": that one (none, if `f` has no such parameter)
-                owners = list(dict.fromkeys(mine))
-            if modules:  # one module-wide operation: one codemod run, not one per function
-                hit = {d.module for d in owners}
-                out += [
-                    Operation("remove_parameter", m, {"name": name}) for m in modules if m in hit
-                ]
-            else:
-                out += [Operation("remove_parameter", d.qualname, {"name": name}) for d in owners]
-        return out
-
-    def add_parameter(self, issue: IssueText) -> list[Operation]:
-        return self._parameter_in_call(issue) or self._parameter_in_prose(issue)
-
-    def _parameter_in_prose(self, issue: IssueText) -> list[Operation]:
-        """``f`` should accept an optional `key` argument (defaulting to `None`) / add a `key`
-        parameter to ``f``: the function named in that sentence gets the new parameter."""
-        out: list[Operation] = []
-        for sentence in issue.sentences:
-            hit = PARAM_PROSE.search(sentence)
-            if not hit:
-                continue
-            name = hit.group("name")
-            default = DEFAULT.search(sentence[hit.end() :])
-            value = default.group("value").strip().rstrip(".") if default else "None"
-            start = issue.raw.find(sentence)
-            for m in issue.code_names():
-                if not start <= m.position < start + len(sentence) or m.text == name:
-                    continue
-                for d in self._callables(m.text):
-                    if is_new_name(name) and name not in d.params:
-                        out.append(
-                            Operation("add_parameter", d.qualname, {"name": name, "default": value})
-                        )
-            if out:
-                return out
-        return out
-
-    def _parameter_in_call(self, issue: IssueText) -> list[Operation]:
-        out = []
-        for m in issue.names():
-            if not m.call_args:
-                continue
-            for d in self._callables(m.text):
-                for arg in m.call_args:
-                    name, eq, default = arg.partition("=")
-                    name = name.strip().lstrip("*")
-                    if eq and is_new_name(name) and name not in d.params:
-                        out.append(
-                            Operation(
-                                "add_parameter",
-                                d.qualname,
-                                {"name": name, "default": default.strip()},
-                            )
-                        )
         return out
 
     # -- structure ----------------------------------------------------------------

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from cores import LLMConfig, ModelRegistry, create_llm
     from planner.digest import RepositoryDigest
     from planner.fusion import fuse
-    from planner.normalize import SpecNormalizer
+    from planner.normalize import JudgeContext, SpecNormalizer
 
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         for b in args.backends:
             if b.startswith("judge-") or b == "default":
                 name = judge_model if b == "default" else b.removeprefix("judge-")
-                norm = SpecNormalizer(digest, judge_llm=llms[name], repo=work / repo["root"])
+                norm = SpecNormalizer(
+                    digest, judge_llm=llms[name], judge=JudgeContext(repo=work / repo["root"])
+                )
                 start = time.perf_counter()
                 spec = norm.normalize(task["issue"], issue_id=task_id, backends=["rules", "judge"])
                 seconds[b] = seconds.get(b, 0.0) + time.perf_counter() - start

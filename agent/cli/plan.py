@@ -45,7 +45,7 @@ def make_normalizer(config: AppConfig, digest: Any, backends: list[str]) -> Any:
     from cores.llm import create_llm
     from cores.registry import ModelRegistry
     from planner.judge import judge_model_name
-    from planner.normalize import SpecConfig, SpecNormalizer
+    from planner.normalize import JudgeContext, SpecConfig, SpecNormalizer
 
     registry = ModelRegistry(config.data_dir)
     llm = seq2seq = judge = None
@@ -69,7 +69,7 @@ def make_normalizer(config: AppConfig, digest: Any, backends: list[str]) -> Any:
         llm=llm,
         seq2seq=seq2seq,
         judge_llm=judge,
-        repo=config.repo,
+        judge=JudgeContext(repo=config.repo),
     )
 
 

@@ -7,7 +7,7 @@
 ``checks`` (``TreeChecks``: related tests, suite, doctests, acceptance checks), ``repair``
 (the repair policy), ``verdict`` (the honest outcome), ``finish`` (patch set, landing),
 ``summary`` (``summary.md``), ``record`` (``Recorder``: the one writer of memory),
-``results`` (``PhaseOutcome``, ``FixResult``), ``budget`` (``Budget``, ``Spend``), ``models``
+``results`` (``PhaseOutcome``, ``FixResult``), ``status`` (the outcome names, exit codes), ``budget`` (``Budget``, ``Spend``), ``models``
 (``LazyLLM``), ``rundir`` (the run folder and the repository lock) and ``confirm`` (the
 user in the loop).
 
@@ -18,8 +18,9 @@ codemod library: import it where the job runs, so that ``autopatch --help`` stay
 from agent.run.budget import Budget, Spend
 from agent.run.models import LazyLLM
 from agent.run.options import FixConfig, FixOptions
-from agent.run.results import EXIT_CODES, FixResult, PhaseOutcome
+from agent.run.results import FixResult, PhaseOutcome
 from agent.run.rundir import LockHeld, RepoLock, RunDir
+from agent.run.status import EXIT_CODES
 
 __all__ = [
     "EXIT_CODES",

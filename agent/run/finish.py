@@ -12,7 +12,8 @@ from agent.land.builder import CommitBuilder, CommitError, PatchSet, slugify
 from agent.run.context import RunContext
 from agent.run.options import FixOptions
 from agent.run.record import Recorder
-from agent.run.results import FAILED, VALIDATED, RunJournal
+from agent.run.results import RunJournal
+from agent.run.status import FAILED, VALIDATED
 from agent.run.summary import summary_markdown
 from agent.run.verdict import AcceptanceRun
 from agent.verify.sandbox import Scratch

@@ -29,9 +29,10 @@ from agent.run.options import FixConfig
 from agent.run.phase import CODE_SLOTS, PhaseRunner
 from agent.run.record import Recorder
 from agent.run.repair import repair_until_valid
-from agent.run.results import STOPPED, FixResult, RunJournal, new_run_id
+from agent.run.results import FixResult, RunJournal, new_run_id
 from agent.run.rundir import RepoLock, RunDir
 from agent.run.spec import load_spec, read_expected
+from agent.run.status import STOPPED
 from agent.run.verdict import AcceptanceRun
 from memory.store import Memory
 from planner.phases import PhasePlanner, Plan

@@ -15,17 +15,45 @@ not all run again puts back the last kept drafts and stops.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from agent.draft.drafter import Drafter
+from agent.draft.script import Draft
+from agent.run.checks import TreeChecks
+from agent.run.context import RunContext
 from agent.run.oracle import restore
+from agent.run.results import PhaseOutcome, RunJournal
+from agent.verify.sandbox import Scratch
 from agent.verify.validate import Check, Validation
 from planner.phases import Phase
 
-if TYPE_CHECKING:
-    from agent.run.checks import TreeChecks
-    from agent.run.phase import PhaseRunner
-    from agent.run.results import RunJournal
+
+class PhaseRunner(Protocol):
+    """What a repair round needs of the runner of the plan's phases
+    (``agent.run.phase.PhaseRunner``)."""
+
+    @property
+    def ctx(self) -> RunContext: ...
+
+    @property
+    def scratch(self) -> Scratch: ...
+
+    @property
+    def drafter(self) -> Drafter: ...
+
+    @property
+    def checks(self) -> TreeChecks: ...
+
+    @property
+    def drafts(self) -> Mapping[str, Draft]: ...
+
+    def run(
+        self, phase: Phase, feedback: str | None = None, previous: Draft | None = None
+    ) -> tuple[PhaseOutcome, Draft | None]: ...
+
+    def replay(self, phase: Phase) -> bool: ...
 
 
 @dataclass(frozen=True)

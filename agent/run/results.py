@@ -1,11 +1,7 @@
 """What a ``fix`` run gives back: each phase's ``PhaseOutcome`` and the run's ``FixResult``
-(both frozen, with ``to_dict``), the outcome names and their exit codes.
-
-``validated`` the repository's checks, the acceptance checks from the issue and the plan's
-coverage all pass; ``unverified`` a candidate patch set was written but something could not
-be confirmed (``agent.run.verdict``); ``failed`` no candidate passed the repository's
-checks; ``stopped`` the user stopped before drafting. ``RunJournal`` is what the job fills
-in as it goes (a failure is recorded with what it holds); ``result()`` freezes it.
+(both frozen, with ``to_dict``; the outcome names are in ``agent.run.status``).
+``RunJournal`` is what the job fills in as it goes (a failure is recorded with what it
+holds); ``result()`` freezes it.
 """
 
 from __future__ import annotations
@@ -16,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agent.run.status import EXIT_CODES, FAILED
+
 if TYPE_CHECKING:
     from agent.draft.script import Draft
     from agent.land.builder import PatchSet
@@ -23,9 +21,6 @@ if TYPE_CHECKING:
     from agent.verify.validate import Validation
     from planner.phases import Plan
     from planner.spec import Spec
-
-VALIDATED, UNVERIFIED, FAILED, STOPPED = "validated", "unverified", "failed", "stopped"
-EXIT_CODES = {VALIDATED: 0, FAILED: 1, STOPPED: 1, UNVERIFIED: 3}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from agent.run.options import FixOptions
 from agent.run.oracle import BEHAVIOUR_OPS
 from agent.run.record import Recorder
 from memory.store import Memory
-from planner.normalize import SpecNormalizer, from_spec_file
+from planner.normalize import JudgeContext, SpecNormalizer, from_spec_file
 from planner.retrieval import Retriever
 from planner.spec import Spec, SpecError
 
@@ -56,9 +56,11 @@ def normalize_issue(
         digest,
         llm=llm.get() if "llm" in backends else None,
         judge_llm=llm.judge(),
-        repo=repo,
-        retriever=retriever if retriever is not None else Retriever(digest),
-        examples=past_plans(recorder.memory),
+        judge=JudgeContext(
+            repo=repo,
+            retriever=retriever if retriever is not None else Retriever(digest),
+            examples=past_plans(recorder.memory),
+        ),
     )
     spec = normalizer.normalize(issue, backends=backends)
     recorder.spec(normalizer, spec)

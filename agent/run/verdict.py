@@ -25,7 +25,7 @@ from agent.acceptance.module import (
     run_acceptance,
 )
 from agent.draft.dunders import TEMPLATED
-from agent.run.results import UNVERIFIED, VALIDATED
+from agent.run.status import UNVERIFIED, VALIDATED
 from agent.verify.sandbox import Sandbox, Scratch
 from agent.verify.validate import Check, Validation
 from planner.spec import Spec

@@ -6,7 +6,7 @@ from cores.llm_scripted import ScriptedLLM
 from planner.decide import GroundedPlanner, siblings
 from planner.ground import ground
 from planner.judge import Judge, yes_from_logprobs
-from planner.normalize import SpecNormalizer
+from planner.normalize import JudgeContext, SpecNormalizer
 from planner.propose import Proposer
 
 TRACEBACK = """Store.load blows up on a missing key
@@ -151,9 +151,9 @@ def test_real_model_judges_a_plain_rename(sample_digest, sample_repo, default_ll
     p_yes = judge.ask("Does the issue ask to rename `pkg.users.get_user` to `fetch_user`?")
     p_other = judge.ask("Does the issue ask to write a docstring for `pkg.util.chunks`?")
     assert p_yes > p_other
-    spec = SpecNormalizer(sample_digest, judge_llm=default_llm, repo=sample_repo).normalize(
-        "Please rename `get_user` to `fetch_user` everywhere.", backends=["rules", "judge"]
-    )
+    spec = SpecNormalizer(
+        sample_digest, judge_llm=default_llm, judge=JudgeContext(repo=sample_repo)
+    ).normalize("Please rename `get_user` to `fetch_user` everywhere.", backends=["rules", "judge"])
     assert spec.provenance["chosen"] == "judge"
     assert ("rename", "pkg.users.get_user") in [(o.op, o.target) for o in spec.operations]
     assert spec.provenance["coverage"]["complete"] is True

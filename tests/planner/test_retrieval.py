@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from planner.digest import RepositoryDigest
-from planner.retrieval import Retriever, Span, query_identifiers, stem, terms
+from planner.retrieval import Retriever, Span
+from planner.retrieval_terms import query_identifiers, stem, terms
 
 
 @pytest.fixture()

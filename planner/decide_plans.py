@@ -1,0 +1,137 @@
+"""Plans as data, for ``planner.decide``: symbols named in one list (``siblings``), the
+judged plan joined with another proposer's (``_unions``), operations inside another one's
+target dropped (``subsumed_dropped``), the operations the issue's quoted code asks for,
+worked examples from past plans, and the keys that compare proposals and plans."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from planner.ground import Grounding
+from planner.propose import Proposal
+from planner.snippets import Evidence
+from planner.spec import Operation
+
+_LIST_GAP = re.compile(r"^[\s`()]*(?:,|\band\b|\bor\b|/|&)[\s,`()]*(?:(?:and|or)\s+)?[\s`]*$")
+
+
+def siblings(grounding: Grounding) -> dict[str, tuple[str, ...]]:
+    """Symbols named in one list (only commas, "and", "or" between their mentions)."""
+    text = grounding.issue.raw
+    spans = sorted(
+        (m.position, m.position + len(m.text), m.text)
+        for m in grounding.issue.mentions
+        if m.kind == "name"
+    )
+    groups: list[list[str]] = []
+    for (_a0, a1, a), (b0, _, b) in zip(spans, spans[1:], strict=False):
+        gap = text[a1:b0]
+        if _LIST_GAP.match(gap.replace("()", "")):
+            if groups and groups[-1][-1] == a:
+                groups[-1].append(b)
+            else:
+                groups.append([a, b])
+    by_text: dict[str, list[str]] = defaultdict(list)
+    for g in grounding.symbols:
+        for m in grounding.issue.mentions:
+            if m.kind == "name" and (
+                g.qualname == m.text or g.qualname.endswith("." + m.text.lstrip("@"))
+            ):
+                by_text[m.text].append(g.qualname)
+    out: dict[str, tuple[str, ...]] = {}
+    for group in groups:
+        members = tuple(q for t in group for q in by_text.get(t, ()))
+        for q in members:
+            out[q] = tuple(dict.fromkeys((*out.get(q, ()), *members)))
+    return out
+
+
+def worked_examples(issue: str, pairs: Sequence[tuple[str, str]], k: int = 2) -> str:
+    """The ``k`` past (issue, plan) pairs closest to ``issue`` by shared words, as text."""
+    words = set(re.findall(r"[a-z_]{3,}", issue.lower()))
+    scored = []
+    for past, plan in pairs:
+        theirs = set(re.findall(r"[a-z_]{3,}", past.lower()))
+        overlap = len(words & theirs) / max(1, len(words | theirs))
+        if overlap > 0.05:
+            scored.append((overlap, past, plan))
+    scored.sort(key=lambda x: -x[0])
+    return "\n".join(
+        f"- Issue: {past.strip().splitlines()[0][:160]}\n  Plan: {plan}"
+        for _, past, plan in scored[:k]
+    )
+
+
+_NAMING_OPS = {"rename": "new_name", "add_function": "name", "extract_constant": "name"}
+
+
+def _new_name(op: Operation) -> str | None:
+    """The one new name an operation introduces (a method name may recur across classes)."""
+    key = _NAMING_OPS.get(op.op)
+    return str(op.params.get(key)) if key and op.params.get(key) else None
+
+
+def _unions(plans: list[tuple[str, list[Proposal]]]) -> list[tuple[str, list[Proposal]]]:
+    """The judged plan together with each other plan that changes other symbols: an issue
+    with two requests ("rename `A`; and rename the parameter of `f`") may be read half by
+    one proposer and half by another. Plans that touch a common symbol do not combine."""
+    if not plans or plans[0][0] != "judge":
+        return []
+    judged = plans[0][1]
+    out = []
+    for backend, plan in plans[1:]:
+        if all(_apart(a.operation.target, b.operation.target) for a in judged for b in plan):
+            out.append((f"judge+{backend}", [*judged, *plan]))
+    return out
+
+
+def _named(target: str) -> str:
+    """The symbol an issue names for ``target``: a constructor is named by its class."""
+    return target.removesuffix(".__init__")
+
+
+def _apart(a: str, b: str) -> bool:
+    return a != b and not a.startswith(b + ".") and not b.startswith(a + ".")
+
+
+def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
+    """Drop an operation whose target lies inside another target of the same operation
+    (modernizing a module already modernizes its classes' methods), and an ``edit`` of a
+    function that gains a parameter (``add_parameter`` rewrites its body already)."""
+    threaded = {q.operation.target for q in chosen if q.operation.op == "add_parameter"}
+    return [
+        p
+        for p in chosen
+        if not any(
+            q.operation.op == p.operation.op
+            and p.operation.target.startswith(q.operation.target + ".")
+            for q in chosen
+        )
+        and not (p.operation.op == "edit" and p.operation.target in threaded)
+    ]
+
+
+def _evidence_operations(evidence: Sequence[Evidence]) -> list[Operation]:
+    """The operations the issue's code asks for that the proposer cannot spell: a
+    parameter whose name exists elsewhere in the repository, annotations it writes."""
+    out: list[Operation] = []
+    for e in evidence:
+        for target in e.targets:
+            if e.op == "add_parameter":
+                default = e.params.get("default") or "None"
+                out.append(
+                    Operation("add_parameter", target, {"name": e.value, "default": default})
+                )
+            elif e.op == "add_annotations":
+                out.append(Operation("add_annotations", target, {}))
+    return out
+
+
+def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:
+    return sorted(repr(o.to_dict()) for o in a) == sorted(repr(o.to_dict()) for o in b)
+
+
+def _key(p: Proposal) -> tuple[str, str, str]:
+    return (p.operation.op, p.operation.target, repr(sorted(p.operation.params.items())))
