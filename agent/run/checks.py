@@ -41,18 +41,18 @@ class TreeChecks:
         if not validation.ok:
             return validation
         check = full_suite_check(
-            ctx.sandbox,
+            ctx.config.sandbox,
             scratch.root,
-            ctx.python,
-            detect_test_command(ctx.repo),
-            ctx.options.full_tests,
+            ctx.config.python,
+            detect_test_command(ctx.config.repo),
+            ctx.config.options.full_tests,
             self._failing_pristine,
         )
         checks = list(validation.checks)
         doctests = doctest_check(
-            ctx.sandbox,
+            ctx.config.sandbox,
             scratch.root,
-            ctx.python,
+            ctx.config.python,
             doctest_targets(scratch.root, changed),
             self._doctests_pristine,
         )
@@ -81,11 +81,11 @@ class TreeChecks:
         related = [t for t in related if t not in self._broken_before]
         validator = Validator(
             scratch,
-            ctx.sandbox,
+            ctx.config.sandbox,
             scope=self.scope | set(related),
             related_tests=related,
-            test_command=detect_test_command(ctx.repo),
-            python=ctx.python,
+            test_command=detect_test_command(ctx.config.repo),
+            python=ctx.config.python,
         )
         validation = validator.validate(changed)
         failure = validation.failure
@@ -102,9 +102,13 @@ class TreeChecks:
 
     def _doctests_pristine(self, targets: list[str]) -> set[str]:
         ctx = self.ctx
-        with Scratch(ctx.repo) as pristine:
+        with Scratch(ctx.config.repo) as pristine:
             there = [t for t in targets if (pristine.root / t).is_file()]
-            failing = run_doctests(ctx.sandbox, pristine.root, ctx.python, there) if there else None
+            failing = (
+                run_doctests(ctx.config.sandbox, pristine.root, ctx.config.python, there)
+                if there
+                else None
+            )
         return failing or set()
 
     def _failing_pristine(self, ids: list[str]) -> set[str]:
@@ -112,7 +116,9 @@ class TreeChecks:
         todo = [i for i in ids if i not in self._baseline]
         if todo:
             with self.ctx.scratch() as pristine:
-                failing = failing_on(self.ctx.sandbox, pristine.root, self.ctx.python, todo)
+                failing = failing_on(
+                    self.ctx.config.sandbox, pristine.root, self.ctx.config.python, todo
+                )
             self._baseline.update({i: i not in failing for i in todo})
         return {i for i in ids if not self._baseline[i]}
 
@@ -126,7 +132,7 @@ class TreeChecks:
                     ok = self._baseline[test]
                 else:
                     check = Validator(
-                        pristine, ctx.sandbox, related_tests=[test], python=ctx.python
+                        pristine, ctx.config.sandbox, related_tests=[test], python=ctx.config.python
                     ).check_related_tests(set())
                     ok = self._baseline[test] = check.ok
                 if not ok:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.run.options import FixConfig, FixOptions
-from agent.verify.sandbox import Sandbox, Scratch
+from agent.run.options import FixConfig
+from agent.verify.sandbox import Scratch
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +26,6 @@ class RunContext:
     style: Any = None
     progress: Progress = log.info
 
-    @property
-    def repo(self) -> Path:
-        return self.config.repo
-
-    @property
-    def python(self) -> str:
-        return self.config.python
-
-    @property
-    def sandbox(self) -> Sandbox:
-        return self.config.sandbox
-
-    @property
-    def options(self) -> FixOptions:
-        return self.config.options
-
     def scratch(self) -> Scratch:
         """A fresh copy of the untouched repository in the run folder."""
-        return Scratch(self.repo, base_dir=self.work)
+        return Scratch(self.config.repo, base_dir=self.work)

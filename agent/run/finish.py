@@ -37,7 +37,7 @@ def finish(
     verdict = acceptance.verdict(spec, validation)
     journal.verdict, journal.status = verdict, verdict.status
     patch = journal.patch = _patch_set(ctx, acceptance, journal, diff, changed, drafts)
-    options = ctx.options
+    options = ctx.config.options
     if not verdict.validated:
         journal.message = f"unverified: {verdict.why}. Candidate patch set {patch.path}"
         if not options.accept_unverified:
@@ -45,7 +45,7 @@ def finish(
                 journal.message += " (not landed; --accept-unverified lands it)"
             return
     try:
-        journal.landed = land(ctx.repo, patch, spec, plan, options)
+        journal.landed = land(ctx.config.repo, patch, spec, plan, options)
     except CommitError as exc:
         journal.message = (
             f"{journal.status} patch set written to {patch.path}, but it did not land: {exc}"
@@ -78,7 +78,7 @@ def _patch_set(
         journal.verdict,
     )
     assert spec is not None and plan is not None and validation is not None and verdict
-    return CommitBuilder(ctx.repo).build(
+    return CommitBuilder(ctx.config.repo).build(
         slug=spec.issue_id,
         diff=diff,
         files=changed,

@@ -103,9 +103,9 @@ class FixRun:
         inferred = read_expected(spec, self.llm, self.progress)
         acceptance = AcceptanceRun(
             acceptance_module(spec.description, spec, list(self.digest.definitions()), inferred),
-            ctx.repo,
-            ctx.python,
-            ctx.sandbox,
+            ctx.config.repo,
+            ctx.config.python,
+            ctx.config.sandbox,
         )
         checks = TreeChecks(ctx, plan, acceptance)
         drafter = self._drafter(spec, plan)
@@ -126,7 +126,7 @@ class FixRun:
                     "the plan ran but changed nothing; the issue may already be resolved"
                 )
                 return
-            validation = repair_until_valid(runner, checks, journal, ctx.options.max_repairs)
+            validation = repair_until_valid(runner, checks, journal, ctx.config.options.max_repairs)
             journal.validation = validation
             failure = validation.failure
             if failure is not None and failure.name != "acceptance":
@@ -142,7 +142,13 @@ class FixRun:
         """The spec to run (the user may edit it); None when the user stops."""
         self.progress("normalizing the issue into a spec")
         spec = load_spec(
-            issue, spec_path, self.digest, self.llm, ctx.options, self.recorder, ctx.repo
+            issue,
+            spec_path,
+            self.digest,
+            self.llm,
+            ctx.config.options,
+            self.recorder,
+            ctx.config.repo,
         )
         spec = journal.spec = with_stated_aliases(spec)
         if self.confirm is None:

@@ -58,7 +58,7 @@ class PhaseRunner:
         op = phase.operation.op
         code = bool(CODE_SLOTS & set(drafter.slots_for(phase.operation)))
         probe = (
-            ExampleProbe.of(drafter.issue, scratch.root, ctx.python, ctx.sandbox)
+            ExampleProbe.of(drafter.issue, scratch.root, ctx.config.python, ctx.config.sandbox)
             if op in BEHAVIOUR_OPS
             else None
         )
@@ -81,7 +81,7 @@ class PhaseRunner:
             decisive=phase is self.checks.plan.phases[-1],
             style=ctx.style,
         )
-        spend = self.spend.setdefault(phase.id, Spend(ctx.options.budget()))
+        spend = self.spend.setdefault(phase.id, Spend(ctx.config.options.budget()))
         sampler = Sampler(
             drafter, oracle, self.recorder.draft, spend, files=self._files, progress=ctx.progress
         )
@@ -96,7 +96,7 @@ class PhaseRunner:
         script = self.scripts_dir / draft.script_name
         script.write_text(draft.script, encoding="utf-8")
         validator = Validator(
-            self.scratch, self.ctx.sandbox, scope=self.checks.scope, python=sys.executable
+            self.scratch, self.ctx.config.sandbox, scope=self.checks.scope, python=sys.executable
         )
         return validator.run_script(script).ok
 
@@ -106,7 +106,7 @@ class PhaseRunner:
         script.write_text(draft.script, encoding="utf-8")
         validator = Validator(
             self.scratch,
-            self.ctx.sandbox,
+            self.ctx.config.sandbox,
             scope=self.checks.scope,
             related_tests=(),
             python=sys.executable,

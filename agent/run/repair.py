@@ -34,17 +34,10 @@ class PhaseRunner(Protocol):
     """What a repair round needs of the runner of the plan's phases
     (``agent.run.phase.PhaseRunner``)."""
 
-    @property
-    def ctx(self) -> RunContext: ...
-
-    @property
-    def scratch(self) -> Scratch: ...
-
-    @property
-    def drafter(self) -> Drafter: ...
-
-    @property
-    def checks(self) -> TreeChecks: ...
+    ctx: RunContext
+    scratch: Scratch
+    drafter: Drafter
+    checks: TreeChecks
 
     @property
     def drafts(self) -> Mapping[str, Draft]: ...
