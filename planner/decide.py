@@ -110,7 +110,7 @@ class GroundedPlanner:
         kinds = self._kinds(pool, judge, evidenced)
         chosen, target_p = self._targets(pool, kinds, judge)
         chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
-        chosen = subsumed_dropped(chosen)
+        chosen = inherited_dropped(subsumed_dropped(chosen), self.symbols)
         coverage = self._coverage(grounding, chosen, judge, target_p)
         meta.update(
             kinds={k: round(p, 3) for k, p in kinds.items()},
@@ -359,6 +359,11 @@ class GroundedPlanner:
             return "contains a changed symbol"
         if self._fenced(q):
             return f"the issue says it stays as it is ({self._left_alone[q][:80]})"
+        ancestors = getattr(self.symbols, "class_ancestors", None)
+        if g.kind == "class" and ancestors is not None:
+            changed = [a for a in ancestors(q) if a in targets]
+            if changed:
+                return f"inherits the change of `{changed[0]}`"
         if g.in_tests:
             return "test code"
         if g.kind == "module":
@@ -471,6 +476,28 @@ def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
             for q in chosen
         )
         and not (p.operation.op == "edit" and p.operation.target in threaded)
+    ]
+
+
+def inherited_dropped(chosen: list[Proposal], symbols: Any) -> list[Proposal]:
+    """Drop adding a method to a class when the plan adds the same method to one of its
+    ancestors: the subclass inherits it ("add `__repr__` to `Signer`, so subclasses like
+    `TimestampSigner` benefit too")."""
+    ancestors = getattr(symbols, "class_ancestors", None)
+    if ancestors is None:
+        return chosen
+    added = {
+        (p.operation.target, p.operation.params.get("name"))
+        for p in chosen
+        if p.operation.op == "add_method"
+    }
+    return [
+        p
+        for p in chosen
+        if p.operation.op != "add_method"
+        or not any(
+            (a, p.operation.params.get("name")) in added for a in ancestors(p.operation.target)
+        )
     ]
 
 
