@@ -17,6 +17,7 @@ from agent.acceptance import acceptance_module
 from agent.acceptance_infer import Inferred, infer_expected, open_questions
 from agent.acceptance_issue import with_stated_aliases
 from agent.budget import Spend
+from agent.codemods.follow_docs import DOC_SUFFIXES
 from agent.codemods.run import decode_source
 from agent.draft import Draft, Drafter
 from agent.examples import facts_report
@@ -301,6 +302,8 @@ class FixRun:
         scope = {f for p in plan.phases for f in p.files} | {
             f for p in plan.phases for f in p.related_tests
         }
+        if any(p.operation.op == "rename" for p in plan.phases):  # docs follow a rename
+            scope |= {f"*{suffix}" for suffix in DOC_SUFFIXES}
         drafter = Drafter(None, self.repo, self.digest, issue=spec.description, style=self.style)
         if any(drafter.slots_for(p.operation) for p in plan.phases):
             drafter.llm = self.llm.get()

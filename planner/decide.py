@@ -287,23 +287,46 @@ class GroundedPlanner:
                 continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
                 plans.append((cand.backend, proposals))
-        plans += _unions(plans)
+        unions = _unions(plans)
         if len(plans) < 2:
             return chosen, {}
+        votes = self._vote(judge, plans)
+        best = max(range(len(plans)), key=lambda i: votes[i])
+        record: dict[str, Any] = {
+            "plans": [
+                {"backend": b, "plan": "; ".join(p.plain for p in plan), "p": round(v, 3)}
+                for (b, plan), v in zip(plans, votes, strict=True)
+            ],
+            "winner": plans[best][0],
+        }
+        # the winner against its union with the other half, head to head (asked together with
+        # the halves, a union would split the votes of the plans it contains)
+        winner = plans[best]
+        for union in unions:
+            if winner[0] not in union[0].split("+"):
+                continue
+            duel = self._vote(judge, [winner, union])
+            record["plans"].append(
+                {
+                    "backend": union[0],
+                    "plan": "; ".join(p.plain for p in union[1]),
+                    "p": round(duel[1], 3),
+                    "against": winner[0],
+                }
+            )
+            if duel[1] > duel[0]:
+                winner = union
+        record["winner"] = winner[0]
+        return winner[1], record
+
+    @staticmethod
+    def _vote(judge: Judge, plans: list[tuple[str, list[Proposal]]]) -> list[float]:
+        """P(each plan) from one lettered choice asked in two orders (position bias)."""
         texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
         question = "Which plan does exactly what the issue asks, no more and no less?"
         forward = judge.choose(question, texts)
         backward = judge.choose(question, texts[::-1])[::-1]
-        votes = [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
-        best = max(range(len(plans)), key=lambda i: votes[i])
-        record = {
-            "plans": [
-                {"backend": b, "plan": t, "p": round(v, 3)}
-                for (b, _), t, v in zip(plans, texts, votes, strict=True)
-            ],
-            "winner": plans[best][0],
-        }
-        return plans[best][1], record
+        return [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
 
     # -- 5: coverage -----------------------------------------------------------------
     def _coverage(
