@@ -26,6 +26,7 @@ from agent.docstrings import (
     described_parameters,
     docstring_gaps,
     docstring_problem,
+    lists_neighbours,
     tidy_docstring,
 )
 from agent.draft_code import (
@@ -382,7 +383,7 @@ class Drafter:
         # the names it missed, and the one that misses fewest is kept.
         best: tuple[int, str] | None = None
         extra = feedback
-        for attempt in range(3 if wants_params else 2):
+        for attempt in range(3):
             context = request if attempt == 0 else ""
             messages = self._ask(system, code + context + ask, extra, "Your previous docstring")
             try:
@@ -395,7 +396,7 @@ class Drafter:
                 calls.append(replace(call, error=call.error or "no `docstring` string"))
                 break
             text = tidy_docstring(value["docstring"], width=self._docstring_width(node))
-            problem = docstring_problem(text, node, self.issue, module)
+            problem = docstring_problem(text, node, self.issue)
             if problem is not None:
                 calls.append(replace(call, parsed=text, error=problem))
                 if "repeats the request" not in problem:
@@ -403,12 +404,15 @@ class Drafter:
                 extra = problem
                 continue
             gaps = docstring_gaps(text, node) if wants_params else []
+            listing = lists_neighbours(text, node, module)
+            flaws = len(gaps) + bool(listing)
             calls.append(replace(call, parsed=text))
-            if best is None or len(gaps) < best[0]:
-                best = (len(gaps), text)
-            if not gaps:
+            if best is None or flaws < best[0]:
+                best = (flaws, text)
+            if not flaws:
                 break
-            extra = f"it does not describe {', '.join(gaps)}; describe each of them"
+            notes = [f"it does not describe {', '.join(gaps)}; describe each of them"] * bool(gaps)
+            extra = "; ".join([*notes, *([f"{listing}: say what it does"] if listing else [])])
         if best is None:
             return None, calls
         if calls[-1].error:  # a later try was worse than the one kept
