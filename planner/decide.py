@@ -24,12 +24,15 @@ from typing import Any
 from cores.protocols import LLM
 from planner.candidates import Candidate, SymbolIndex
 from planner.decide_plans import (
+    _context,
     _evidence_operations,
     _key,
     _named,
     _new_name,
     _same_plan,
     _unions,
+    _vote,
+    inherited_dropped,
     siblings,
     subsumed_dropped,
     worked_examples,
@@ -103,7 +106,7 @@ class GroundedPlanner:
         judge = Judge(
             self.llm,
             issue,
-            context=self._context(grounding),
+            context=_context(grounding, self.symbols),
             examples=worked_examples(issue, self.examples),
         )
         meta: dict[str, Any] = {
@@ -120,7 +123,7 @@ class GroundedPlanner:
         kinds = self._kinds(pool, judge, evidenced)
         chosen, target_p = self._targets(pool, kinds, judge)
         chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
-        chosen = subsumed_dropped(chosen)
+        chosen = inherited_dropped(subsumed_dropped(chosen), self.symbols)
         coverage = self._coverage(grounding, chosen, judge, target_p)
         meta.update(
             kinds={k: round(p, 3) for k, p in kinds.items()},
@@ -177,18 +180,6 @@ class GroundedPlanner:
                     self.supported[(op.op, op.target)] = "the issue's code"
                 pool.append(proposal)
         return pool, dropped
-
-    def _context(self, grounding: Grounding, limit: int = 8) -> str:
-        lines: list[str] = []
-        for g in grounding.symbols:
-            if g.strength < 1 or len(lines) >= limit:
-                continue
-            d = next(iter(self.symbols.find(g.qualname)), None)
-            sig = getattr(d, "signature", "") if d is not None else ""
-            lines.append(
-                f"- `{g.qualname}` ({g.kind}{', in tests' if g.in_tests else ''}) {sig}".rstrip()
-            )
-        return "\n".join(lines)
 
     # -- 4: the judge ----------------------------------------------------------------
     def _evidenced(self, p: Proposal) -> bool:
@@ -297,25 +288,38 @@ class GroundedPlanner:
                 continue  # a plan that ignores what the issue's own code asks for
             if ops and not any(_same_plan(ops, [p.operation for p in plan]) for _, plan in plans):
                 plans.append((cand.backend, proposals))
-        plans += _unions(plans)
+        unions = _unions(plans)
         if len(plans) < 2:
             return chosen, {}
-        texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
-        question = "Which plan does exactly what the issue asks, no more and no less?"
-        forward = judge.choose(question, texts)
-        backward = judge.choose(question, texts[::-1])[::-1]
-        votes = [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
+        votes = _vote(judge, plans)
         best = max(range(len(plans)), key=lambda i: votes[i])
-        record = {
+        record: dict[str, Any] = {
             "plans": [
-                {"backend": b, "plan": t, "p": round(v, 3)}
-                for (b, _), t, v in zip(plans, texts, votes, strict=True)
+                {"backend": b, "plan": "; ".join(p.plain for p in plan), "p": round(v, 3)}
+                for (b, plan), v in zip(plans, votes, strict=True)
             ],
             "winner": plans[best][0],
         }
-        return plans[best][1], record
+        # the winner against its union with the other half, head to head (asked together with
+        # the halves, a union would split the votes of the plans it contains)
+        winner = plans[best]
+        for union in unions:
+            if winner[0] not in union[0].split("+"):
+                continue
+            duel = _vote(judge, [winner, union])
+            record["plans"].append(
+                {
+                    "backend": union[0],
+                    "plan": "; ".join(p.plain for p in union[1]),
+                    "p": round(duel[1], 3),
+                    "against": winner[0],
+                }
+            )
+            if duel[1] > duel[0]:
+                winner = union
+        record["winner"] = winner[0]
+        return winner[1], record
 
-    # -- 5: coverage -----------------------------------------------------------------
     def _coverage(
         self,
         grounding: Grounding,
@@ -369,6 +373,11 @@ class GroundedPlanner:
             return "contains a changed symbol"
         if self._fenced(q):
             return f"the issue says it stays as it is ({self._left_alone[q][:80]})"
+        ancestors = getattr(self.symbols, "class_ancestors", None)
+        if g.kind == "class" and ancestors is not None:
+            changed = [a for a in ancestors(q) if a in targets]
+            if changed:
+                return f"inherits the change of `{changed[0]}`"
         if g.in_tests:
             return "test code"
         if g.kind == "module":

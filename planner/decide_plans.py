@@ -1,15 +1,19 @@
 """Plans as data, for ``planner.decide``: symbols named in one list (``siblings``), the
 judged plan joined with another proposer's (``_unions``), operations inside another one's
-target dropped (``subsumed_dropped``), the operations the issue's quoted code asks for,
-worked examples from past plans, and the keys that compare proposals and plans."""
+target, or inherited from an ancestor's, dropped (``subsumed_dropped``,
+``inherited_dropped``), the operations the issue's quoted code asks for, worked examples
+from past plans, the keys that compare proposals and plans, the symbols the judge is shown
+(``_context``) and one plan vote asked in two orders (``_vote``)."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from planner.ground import Grounding
+from planner.judge import Judge
 from planner.propose import Proposal
 from planner.snippets import Evidence
 from planner.spec import Operation
@@ -113,6 +117,28 @@ def subsumed_dropped(chosen: list[Proposal]) -> list[Proposal]:
     ]
 
 
+def inherited_dropped(chosen: list[Proposal], symbols: Any) -> list[Proposal]:
+    """Drop adding a method to a class when the plan adds the same method to one of its
+    ancestors: the subclass inherits it ("add `__repr__` to `Signer`, so subclasses like
+    `TimestampSigner` benefit too")."""
+    ancestors = getattr(symbols, "class_ancestors", None)
+    if ancestors is None:
+        return chosen
+    added = {
+        (p.operation.target, p.operation.params.get("name"))
+        for p in chosen
+        if p.operation.op == "add_method"
+    }
+    return [
+        p
+        for p in chosen
+        if p.operation.op != "add_method"
+        or not any(
+            (a, p.operation.params.get("name")) in added for a in ancestors(p.operation.target)
+        )
+    ]
+
+
 def _evidence_operations(evidence: Sequence[Evidence]) -> list[Operation]:
     """The operations the issue's code asks for that the proposer cannot spell: a
     parameter whose name exists elsewhere in the repository, annotations it writes."""
@@ -135,3 +161,29 @@ def _same_plan(a: Sequence[Operation], b: Sequence[Operation]) -> bool:
 
 def _key(p: Proposal) -> tuple[str, str, str]:
     return (p.operation.op, p.operation.target, repr(sorted(p.operation.params.items())))
+
+
+def _context(grounding: Grounding, symbols: Any, limit: int = 8) -> str:
+    """The grounded symbols the judge sees, with their kinds and signatures."""
+    lines: list[str] = []
+    for g in grounding.symbols:
+        if g.strength < 1 or len(lines) >= limit:
+            continue
+        d = next(iter(symbols.find(g.qualname)), None)
+        sig = getattr(d, "signature", "") if d is not None else ""
+        lines.append(
+            f"- `{g.qualname}` ({g.kind}{', in tests' if g.in_tests else ''}) {sig}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _vote(judge: Judge, plans: list[tuple[str, list[Proposal]]]) -> list[float]:
+    """P(each plan) from one lettered choice asked in two orders (position bias)."""
+    texts = ["; ".join(p.plain for p in plan) for _, plan in plans]
+    question = "Which plan does exactly what the issue asks, no more and no less?"
+    forward = judge.choose(question, texts)
+    backward = judge.choose(question, texts[::-1])[::-1]
+    return [(a + b) / 2 for a, b in zip(forward, backward, strict=True)]
+
+
+# -- 5: coverage -----------------------------------------------------------------

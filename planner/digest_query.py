@@ -286,6 +286,22 @@ class DigestQueries:
             return dotted
         return dotted
 
+    def class_ancestors(self, qualname: str) -> list[str]:
+        """Qualnames of the repository classes ``qualname`` inherits from, nearest first."""
+        by_qualname, _ = self._def_indexes()
+        out: list[str] = []
+        todo = [qualname]
+        while todo and len(out) < 50:
+            found = by_qualname.get(self.resolve(todo.pop(0)))
+            if not found or found[0].kind != "class":
+                continue
+            for base in self._class_bases(found[0]):
+                resolved = self.resolve(base)
+                if resolved in by_qualname and resolved not in out and resolved != qualname:
+                    out.append(resolved)
+                    todo.append(resolved)
+        return out
+
     def _class_bases(self, cls: Definition) -> list[str]:
         """Dotted names of a class's bases, resolved through its module's names."""
         memo: dict[str, list[str]] = self._memo.setdefault("bases", {})

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result
+from agent.codemods.follow_docs import follow_docs
 from agent.codemods.follow_doctests import follow_parameter, follow_rename
 from agent.codemods.follow_stubs import follow_stubs
 from planner.spec import Operation
@@ -35,10 +36,11 @@ def apply_operation(
 
 
 def _follow_up(files: RepoFiles, op: Operation, result: Applied) -> Applied:
-    """Keep the project in step: docstring examples (rename) and ``.pyi`` stubs."""
+    """Keep the project in step: docstring examples and documentation files (rename) and
+    ``.pyi`` stubs."""
     changes = dict(result.changes)
     if op.op == "rename":
-        changes = follow_rename(files, op, changes)
+        changes = follow_docs(files, op, follow_rename(files, op, changes))
     elif op.op == "rename_parameter":
         changes = follow_parameter(files, op, changes)
     changes = follow_stubs(files, op, changes)

@@ -10,6 +10,7 @@ from agent.draft.docstring_text import (
     described_parameters,
     docstring_gaps,
     docstring_problem,
+    lists_neighbours,
     tidy_docstring,
 )
 from agent.draft.script import LLMCall
@@ -57,7 +58,7 @@ def draft_docstring(
     # the names it missed, and the one that misses fewest is kept.
     best: tuple[int, str] | None = None
     extra = request.feedback
-    for attempt in range(3 if wants_params else 2):
+    for attempt in range(3):
         context = context_request if attempt == 0 else ""
         messages = ask(system, code + context + question, extra, "Your previous docstring")
         try:
@@ -72,7 +73,7 @@ def draft_docstring(
             calls.append(replace(call, error=call.error or "no `docstring` string"))
             break
         text = tidy_docstring(value["docstring"], width=docstring_width(ctx, node))
-        problem = docstring_problem(text, node, ctx.issue, module)
+        problem = docstring_problem(text, node, ctx.issue)
         if problem is not None:
             calls.append(replace(call, parsed=text, error=problem))
             if "repeats the request" not in problem:
@@ -80,12 +81,15 @@ def draft_docstring(
             extra = problem
             continue
         gaps = docstring_gaps(text, node) if wants_params else []
+        listing = lists_neighbours(text, node, module)
+        flaws = len(gaps) + bool(listing)
         calls.append(replace(call, parsed=text))
-        if best is None or len(gaps) < best[0]:
-            best = (len(gaps), text)
-        if not gaps:
+        if best is None or flaws < best[0]:
+            best = (flaws, text)
+        if not flaws:
             break
-        extra = f"it does not describe {', '.join(gaps)}; describe each of them"
+        notes = [f"it does not describe {', '.join(gaps)}; describe each of them"] * bool(gaps)
+        extra = "; ".join([*notes, *([f"{listing}: say what it does"] if listing else [])])
     if best is None:
         return None, calls
     if calls[-1].error:  # a later try was worse than the one kept

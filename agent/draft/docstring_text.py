@@ -98,14 +98,12 @@ def claimed_parameters(docstring: str) -> set[str]:
     return names
 
 
-def docstring_problem(docstring: str, code: str, issue: str, module: str = "") -> str | None:
+def docstring_problem(docstring: str, code: str, issue: str) -> str | None:
     """Why a model-written docstring for ``code`` (one def or class) cannot be used, or None:
     it is empty, repeats the request (the issue's title or a run of its words) instead of
-    describing the code, lists the definitions of its ``module`` instead of saying what this
-    one does ("Cart methods: add, total"), or describes a parameter the code does not have."""
+    describing the code, or describes a parameter the code does not have."""
     title = " ".join(_WORD.findall((issue.strip().splitlines() or [""])[0].lower()))
-    first = _sentences(docstring)[0] if docstring.strip() else ""
-    summary = " ".join(_WORD.findall(first.lower()))
+    summary = " ".join(_WORD.findall(_sentences(docstring)[0].lower())) if docstring else ""
     if not summary:
         return "the docstring is empty"
     if summary == title or copies_issue(docstring, issue):
@@ -113,12 +111,6 @@ def docstring_problem(docstring: str, code: str, issue: str, module: str = "") -
     node = _definition(code)
     if node is None:
         return None
-    listed = _lists_other_definitions(first, node, module)
-    if listed:
-        return (
-            f"the docstring's summary lists definitions ({', '.join(listed)}) instead of "
-            f"saying what `{node.name}` does"
-        )
     invented = sorted(claimed_parameters(docstring) - set(_parameters(node)) - {"self", "cls"})
     if invented:
         shown = ", ".join(f"`{n}`" for n in invented)
@@ -126,34 +118,38 @@ def docstring_problem(docstring: str, code: str, issue: str, module: str = "") -
     return None
 
 
-def _lists_other_definitions(
-    summary: str, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, module: str
-) -> list[str]:
-    """The module's definitions a summary names, when it names two or more and the code
-    uses at least one of them not at all (it describes its neighbours, not itself)."""
+def lists_neighbours(docstring: str, code: str, module: str) -> str | None:
+    """A soft gap: the summary is a list of the module's definitions ("Cart methods: add,
+    total") instead of saying what ``code`` does — two or more defined names joined by commas,
+    "and", "or" or "/", one of them neither this definition nor anything its code uses."""
+    node = _definition(code)
+    first = _sentences(docstring)[0] if docstring.strip() else ""
     try:
-        tree = ast.parse(module) if module.strip() else None
+        tree = ast.parse(module) if module.strip() and node is not None else None
     except SyntaxError:
         tree = None
-    if tree is None:
-        return []
+    if tree is None or node is None:
+        return None
     defined = {
         n.name
         for n in ast.walk(tree)
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         and not n.name.startswith("__")
     }
-    defined -= {  # the class a method belongs to is its own subject
-        c.name
-        for c in ast.walk(tree)
-        if isinstance(c, ast.ClassDef)
-        and any(getattr(m, "name", None) == node.name for m in c.body)
-    }
     used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    used |= {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
-    named = [w for w in dict.fromkeys(_WORD.findall(summary)) if w in defined]
-    strangers = [w for w in named if w != node.name and w not in used]
-    return named if len(named) >= 2 and strangers else []
+    used |= {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)} | {node.name}
+    names = "|".join(re.escape(n) for n in sorted(defined, key=len, reverse=True))
+    if not names:
+        return None
+    item = rf"`?\b(?:{names})\b(?:\(\))?`?"
+    for m in re.finditer(rf"{item}(?:\s*(?:,|/|\band\b|\bor\b)\s*{item})+", first):
+        listed = re.findall(rf"\b(?:{names})\b", m.group())
+        if any(n not in used for n in listed):
+            return (
+                f"the summary lists definitions ({', '.join(listed)}) instead of saying what "
+                f"`{node.name}` does"
+            )
+    return None
 
 
 def docstring_gaps(docstring: str, code: str) -> list[str]:

@@ -4,6 +4,7 @@ untouched repository, then the acceptance checks from the issue."""
 
 from __future__ import annotations
 
+from agent.codemods.follow_docs import DOC_SUFFIXES
 from agent.run.context import RunContext
 from agent.run.verdict import AcceptanceRun
 from agent.verify.full_suite import (
@@ -30,6 +31,8 @@ class TreeChecks:
         self.scope = {f for p in plan.phases for f in p.files} | {
             f for p in plan.phases for f in p.related_tests
         }
+        if any(p.operation.op == "rename" for p in plan.phases):  # docs follow a rename
+            self.scope |= {f"*{suffix}" for suffix in DOC_SUFFIXES}
         # Related test files that fail on the original tree are not the change's fault.
         self._baseline: dict[str, bool] = {}
         self._broken_before: set[str] = set()

@@ -54,15 +54,14 @@ def total(self, tax=0.2):
 
 
 def test_a_summary_that_lists_its_neighbours_is_no_description() -> None:
-    from agent.docstrings import docstring_problem
+    from agent.docstrings import lists_neighbours
 
-    issue = "Document the cart methods"
-    listed = docstring_problem("Cart methods: add, total.", TOTAL, issue, CART)
+    listed = lists_neighbours("Cart methods: add, total.", TOTAL, CART)
     assert listed is not None and "lists definitions (add, total)" in listed
-    # naming what the code itself uses, or only itself, describes it
-    assert (
-        docstring_problem("Sum of the items via calc_total, with tax.", TOTAL, issue, CART) is None
-    )
-    assert docstring_problem("Return the total price of the cart.", TOTAL, issue, CART) is None
-    assert docstring_problem("The Cart's total, with tax.", TOTAL, issue, CART) is None
-    assert docstring_problem("Cart methods: add, total.", TOTAL, issue) is None  # no module given
+    assert lists_neighbours("See `add` and `calc_total`.", TOTAL, CART) is not None
+    # naming what the code itself uses, itself, or one neighbour in passing describes it
+    assert lists_neighbours("Sum of the items via calc_total, with tax.", TOTAL, CART) is None
+    assert lists_neighbours("Return the total price of the cart.", TOTAL, CART) is None
+    assert lists_neighbours("The Cart's total, like add but summed.", TOTAL, CART) is None
+    assert lists_neighbours("total and calc_total agree.", TOTAL, CART) is None  # both used
+    assert lists_neighbours("Cart methods: add, total.", TOTAL, "") is None  # no module given

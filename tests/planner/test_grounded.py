@@ -270,3 +270,46 @@ def test_a_new_name_spelled_like_a_symbol_grounds_it(sample_digest) -> None:  # 
     # a new name unlike anything in the repository grounds nothing new
     other = ground("Add `pairwise_windows` to the utils.", sample_digest)
     assert [s.qualname for s in other.symbols if "spelled like" in " ".join(s.evidence)] == []
+
+
+def test_a_method_added_to_a_base_class_is_not_added_to_its_subclasses(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from planner.decide import inherited_dropped
+    from planner.digest import RepositoryDigest
+    from planner.propose import Proposal
+    from planner.spec import Operation
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "base.py").write_text("class Signer:\n    pass\n\n\nclass Other:\n    pass\n")
+    (root / "pkg" / "timed.py").write_text(
+        "from .base import Signer\n\n\nclass TimestampSigner(Signer):\n    pass\n\n\n"
+        "class Deeper(TimestampSigner):\n    pass\n"
+    )
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+    assert digest.class_ancestors("pkg.timed.Deeper") == [
+        "pkg.timed.TimestampSigner",
+        "pkg.base.Signer",
+    ]
+
+    def add(target: str, name: str = "__repr__") -> Proposal:
+        return Proposal(Operation("add_method", target, {"name": name}), "", target)
+
+    chosen = [add("pkg.base.Signer"), add("pkg.timed.TimestampSigner"), add("pkg.timed.Deeper")]
+    chosen += [add("pkg.base.Other"), add("pkg.timed.Deeper", "__eq__")]
+    kept = inherited_dropped(chosen, digest)
+    assert [(p.operation.target, p.operation.params["name"]) for p in kept] == [
+        ("pkg.base.Signer", "__repr__"),
+        ("pkg.base.Other", "__repr__"),
+        ("pkg.timed.Deeper", "__eq__"),
+    ]
+    # a named subclass of a changed class is context, with the reason
+    from cores.llm_scripted import ScriptedLLM
+    from planner.decide import GroundedPlanner
+    from planner.ground import Grounded
+
+    planner = GroundedPlanner(ScriptedLLM([]), digest)
+    planner._left_alone = {}
+    sub = Grounded("pkg.timed.TimestampSigner", "class", "pkg/timed.py", 3.0, 0)
+    reason = planner._context_reason(sub, {"pkg.base.Signer"})
+    assert reason == "inherits the change of `pkg.base.Signer`"

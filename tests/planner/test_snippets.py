@@ -133,13 +133,22 @@ def test_two_half_plans_also_compete_as_one(sample_digest, sample_repo) -> None:
     rename = Operation("rename", "pkg.users.get_user", {"new_name": "fetch_user"})
     judged = [Proposal(param, describe(param), param.target)]
     rules = Candidate("rules", (rename,))
-    llm = ScriptedLLM(["C", "A"])  # the union: third forward, first backward
+    # the halves first (rules wins: B forward, A backward), then rules against the union,
+    # head to head (the union wins: B forward, A backward)
+    llm = ScriptedLLM(["B", "A", "B", "A"])
     planner = GroundedPlanner(llm, sample_digest, repo=sample_repo, proposals=[rules])
     planner.evidence = []
     chosen, record = planner._arbitrate(issue, judged, Judge(llm, issue))
     assert [b["backend"] for b in record["plans"]] == ["judge", "rules", "judge+rules"]
+    assert record["plans"][2]["against"] == "rules"
     assert record["winner"] == "judge+rules"
     assert [p.operation for p in chosen] == [param, rename]
+    # a winner that beats the union keeps the plan
+    llm = ScriptedLLM(["A", "B", "A", "B"])
+    planner = GroundedPlanner(llm, sample_digest, repo=sample_repo, proposals=[rules])
+    planner.evidence = []
+    chosen, record = planner._arbitrate(issue, judged, Judge(llm, issue))
+    assert record["winner"] == "judge" and [p.operation for p in chosen] == [param]
     # plans that change the same symbol do not combine
     same = Candidate("rules", (Operation("edit", "pkg.util.chunks", {}),))
     planner = GroundedPlanner(ScriptedLLM(["A", "B"]), sample_digest, proposals=[same])

@@ -146,3 +146,45 @@ def test_parameter_rename_follows_keyword_calls_in_doctests(files: RepoFiles) ->
     out = changes(files, "rename_parameter", "pkg.core.get_user", old="uid", new="user_id")
     assert ">>> get_user(user_id=2, verbose=True) == get_user(2)" in out["pkg/core.py"]
     assert ">>> other_get_user = 1" in out["pkg/core.py"]
+
+
+DOCS = {
+    "README.md": (
+        "Call `get_user(1)` or `pkg.get_user`; see `other`.\n\n"
+        ">>> get_user(2)\n'user-2'\n\nThe get_user helper is cheap.\n"
+    ),
+    "docs/api.rst": (
+        ".. autofunction:: pkg.core.get_user\n\n"
+        "Use :func:`get_user` (or :func:`~pkg.core.get_user`); "
+        ":meth:`Store.load` loads. ``mypkg.get_user`` is another project's.\n"
+    ),
+    "CHANGES.rst": "1.0: added ``get_user``.\n",
+}
+
+
+def test_rename_follows_the_documentation_files(files: RepoFiles) -> None:
+    for rel, text in DOCS.items():
+        (files.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (files.root / rel).write_text(text)
+    out = changes(files, "rename", "pkg.core.get_user", new_name="fetch_user")
+    assert out["README.md"] == (
+        "Call `fetch_user(1)` or `pkg.fetch_user`; see `other`.\n\n"
+        ">>> fetch_user(2)\n'user-2'\n\nThe get_user helper is cheap.\n"  # prose stays
+    )
+    assert out["docs/api.rst"] == (
+        ".. autofunction:: pkg.core.fetch_user\n\n"
+        "Use :func:`fetch_user` (or :func:`~pkg.core.fetch_user`); "
+        ":meth:`Store.load` loads. ``mypkg.get_user`` is another project's.\n"
+    )
+    assert "CHANGES.rst" not in out  # history records the old name
+
+
+def test_a_method_rename_follows_its_qualified_name_in_the_docs(files: RepoFiles) -> None:
+    (files.root / "docs").mkdir()
+    (files.root / "docs" / "api.rst").write_text(
+        ":meth:`Store.load` and :meth:`pkg.core.Store.load`; `load` alone is ambiguous.\n"
+    )
+    out = changes(files, "rename", "pkg.core.Store.load", new_name="fetch")
+    assert out["docs/api.rst"] == (
+        ":meth:`Store.fetch` and :meth:`pkg.core.Store.fetch`; `load` alone is ambiguous.\n"
+    )
