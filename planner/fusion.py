@@ -160,6 +160,12 @@ class OperationChecker:
             )
         if op.op == "rename" and d is not None and p.get("new_name") == d.name:
             problems.append(f"rename {op.target}: the new name equals the old one")
+        elif op.op == "rename" and d is not None and _crosses_case(d.name, str(p.get("new_name"))):
+            problems.append(
+                f"rename {op.target}: `{p.get('new_name')}` is spelled like a "
+                f"{'class' if d.name.lstrip('_')[:1].islower() else 'function or variable'}, "
+                f"`{d.name}` is not one"
+            )
         if op.op == "rename_parameter" and p.get("old") not in params:
             problems.append(
                 f"rename_parameter {op.target}: it has no parameter {p.get('old')!r} (it has {', '.join(params)})"
@@ -336,3 +342,20 @@ def fuse(issue_id: str, issue: str, candidates: Sequence[Candidate], symbols: Sy
         target_files=target_files(operations, symbols),
         provenance={"chosen": chosen, "candidates": [c.to_dict() for c in scored]},
     )
+
+
+def _style(name: str) -> str:
+    """``class`` for CapWords, ``lower`` for snake_case / UPPER_CASE, ``mixed`` otherwise."""
+    core = name.strip("_")
+    if not core:
+        return "mixed"
+    if core.isupper() or core.islower() or not any(c.isalpha() for c in core):
+        return "lower"
+    return "class" if core[0].isupper() and "_" not in core else "mixed"
+
+
+def _crosses_case(old: str, new: str) -> bool:
+    """A rename that turns a function/variable name into a class name or back (PEP 8
+    spells the two apart): ``ttl_cache`` → ``_UnboundedTTLCache`` renames something else."""
+    pair = {_style(old), _style(new)}
+    return pair == {"class", "lower"}

@@ -188,6 +188,20 @@ def test_bad_params_rejected(sample_digest) -> None:  # type: ignore[no-untyped-
         Candidate("llm", (Operation("rename", "get_user", {"new_name": "not valid"}),)), checker
     )
     assert "not an identifier" in bad.problems[0]
+    # a function renamed to a class's spelling (or back) renames something else
+    bad = check(
+        Candidate("llm", (Operation("rename", "pkg.users.get_user", {"new_name": "_UserGetter"}),)),
+        checker,
+    )
+    assert "spelled like a class" in bad.problems[0]
+    for target, new in [
+        ("pkg.users.get_user", "fetch_user"),
+        ("pkg.users.Store", "UserStore"),
+        ("pkg.users._cache_size", "CACHE_SIZE"),  # a variable made a constant
+    ]:
+        assert not check(
+            Candidate("llm", (Operation("rename", target, {"new_name": new}),)), checker
+        ).problems
     # keyword-only after the last parameter changes nothing
     bad = check(
         Candidate(
