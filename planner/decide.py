@@ -33,6 +33,7 @@ from planner.decide_plans import (
     _unions,
     _vote,
     inherited_dropped,
+    readings,
     siblings,
     subsumed_dropped,
     worked_examples,
@@ -235,6 +236,7 @@ class GroundedPlanner:
                 if (p.operation.op, p.operation.target) in self.supported:
                     p_yes = min(1.0, p_yes + PROPOSER_BONUS)
                 target_p[_key(p)] = p_yes
+            readings(options, target_p, judge)
             chosen += self._select(options, target_p)
         return chosen, target_p
 

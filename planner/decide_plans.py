@@ -187,3 +187,24 @@ def _vote(judge: Judge, plans: list[tuple[str, list[Proposal]]]) -> list[float]:
 
 
 # -- 5: coverage -----------------------------------------------------------------
+
+
+def readings(
+    options: list[Proposal], target_p: dict[tuple[str, str, str], float], judge: Judge
+) -> None:
+    """Several readings of one change to one target (`names` or "everything after
+    `width`"): yes/no questions let a small model say yes to each, so the readings
+    compete in one lettered choice, asked both ways; the likeliest keeps the group's
+    best P(yes), the others scale down with their share."""
+    groups: dict[tuple[str, str], list[Proposal]] = defaultdict(list)
+    for p in options:
+        groups[(p.operation.op, p.operation.target)].append(p)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        shares = judge.choose_both_ways(
+            "Which of these does the issue ask for?", [p.plain for p in group]
+        )
+        top, most = max(target_p[_key(p)] for p in group), max(shares) or 1.0
+        for p, share in zip(group, shares, strict=True):
+            target_p[_key(p)] = top * share / most

@@ -213,13 +213,14 @@ class Proposer:
             )
             break
         if params:
-            out.append(
-                Proposal(
-                    Operation("make_keyword_only", q, self._keyword_only(params, named)),
-                    f"make parameters of `{q}` keyword-only",
-                    q,
-                )
-            )
+            first, *others = self._keyword_only(params, named, self.text)
+            op = Operation("make_keyword_only", q, first)
+            # with several readings each says which parameters (the judge compares them)
+            plain = describe(op) if others else f"make parameters of `{q}` keyword-only"
+            out.append(Proposal(op, plain, q))
+            for choice in others:  # "everything after `width`": the judge reads which
+                op = Operation("make_keyword_only", q, choice)
+                out.append(Proposal(op, describe(op), q))
         out += self._decorators(g)
         out.append(Proposal(Operation("add_annotations", q, {}), f"add type hints to `{q}`", q))
         out.append(Proposal(Operation("add_docstring", q, {}), f"write a docstring for `{q}`", q))
@@ -305,12 +306,25 @@ class Proposer:
         return m.group(1) if m else "None"
 
     @staticmethod
-    def _keyword_only(params: list[str], named: list[str]) -> dict[str, Any]:
+    def _keyword_only(params: list[str], named: list[str], text: str) -> list[dict[str, Any]]:
+        """The parameter choices of a keyword-only change, from the issue's own words: where
+        it writes "after `p`" for a parameter `p` (the operation's `after`), that one alone;
+        else the parameters it names (or every one after the first), then "every parameter
+        after `p`" for each named `p` with parameters after it (an issue that quotes the
+        whole signature may ask for everything after one of them)."""
         plain = [p for p in params if not p.startswith("*")]
         named = [p for p in named if p in plain]
-        if named and named != plain[:1]:
-            return {"names": named}
-        return {"after": plain[0]} if plain else {"names": named}
+        said = [
+            p
+            for p in plain[:-1]
+            if re.search(rf"\bafter\s+(?:the\s+)?`{re.escape(p)}`", text, re.I)
+        ]
+        if said:
+            return [{"after": said[0]}]
+        if not (named and named != plain[:1]):
+            return [{"after": plain[0]} if plain else {"names": named}]
+        afters = [{"after": p} for p in named if p != plain[-1]]
+        return [{"names": named}, *afters]
 
     def _decorators(self, g: Grounded) -> list[Proposal]:
         d = next(iter(self.symbols.find(g.qualname)), None)

@@ -313,3 +313,54 @@ def test_a_method_added_to_a_base_class_is_not_added_to_its_subclasses(tmp_path)
     sub = Grounded("pkg.timed.TimestampSigner", "class", "pkg/timed.py", 3.0, 0)
     reason = planner._context_reason(sub, {"pkg.base.Signer"})
     assert reason == "inherits the change of `pkg.base.Signer`"
+
+
+def test_keyword_only_choices_include_everything_after_each_named_parameter(
+    sample_digest, sample_repo
+) -> None:  # type: ignore[no-untyped-def]
+    """An issue that quotes the whole signature may ask for everything after one parameter;
+    each reading is a candidate, described in plain words for the judge."""
+    from planner.ground import ground
+    from planner.propose import Proposer
+
+    issue = "`get_user(user_id, db, verbose)`: the options should be keyword-only."
+    pool = Proposer(ground(issue, sample_digest), sample_digest, sample_repo).all()
+    choices = [
+        (p.operation.params, p.plain)
+        for p in pool
+        if p.operation.op == "make_keyword_only" and p.operation.target == "pkg.users.get_user"
+    ]
+    assert [c for c, _ in choices] == [
+        {"names": ["user_id", "db", "verbose"]},
+        {"after": "user_id"},
+        {"after": "db"},
+    ]
+    assert "every parameter after `user_id`" in choices[1][1]
+    # the issue's own words name the `after` parameter: that reading alone
+    said = "`get_user(user_id, db, verbose)`: everything after `user_id` should be keyword-only."
+    pool = Proposer(ground(said, sample_digest), sample_digest, sample_repo).all()
+    assert [
+        p.operation.params
+        for p in pool
+        if p.operation.op == "make_keyword_only" and p.operation.target == "pkg.users.get_user"
+    ] == [{"after": "user_id"}]
+
+
+def test_readings_of_one_change_compete_in_one_choice() -> None:
+    """Both readings got P(yes) = 1; the lettered choice (scripted: the second, both ways)
+    keeps that one on top and scales the other down. A lone option is not asked."""
+    from planner.decide import _key, readings
+    from planner.propose import Proposal, describe
+    from planner.spec import Operation
+
+    names = Operation("make_keyword_only", "m.f", {"names": ["a", "b", "c"]})
+    after = Operation("make_keyword_only", "m.f", {"after": "a"})
+    other = Operation("make_keyword_only", "m.g", {"after": "x"})
+    options = [Proposal(o, describe(o), o.target) for o in (names, after, other)]
+    target_p = {_key(p): 1.0 for p in options}
+    llm = ScriptedLLM(["B", "A"])
+    readings(options, target_p, Judge(llm, "everything after `a` keyword-only"))
+    assert target_p[_key(options[1])] == 1.0
+    assert target_p[_key(options[0])] == 0.0
+    assert target_p[_key(options[2])] == 1.0
+    assert len(llm.calls) == 2
