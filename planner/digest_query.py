@@ -314,6 +314,8 @@ class DigestQueries:
             call = node.body if node is not None else None
             names, _ = self._bindings(cls.module)
             for expr in call.args if isinstance(call, ast.Call) else ():
+                if isinstance(expr, ast.Subscript):  # `Serializer[str]`: a generic base
+                    expr = expr.value
                 text = ast.unparse(expr)
                 first, _, rest = text.partition(".")
                 if first in names:

@@ -283,7 +283,7 @@ def test_a_method_added_to_a_base_class_is_not_added_to_its_subclasses(tmp_path)
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "base.py").write_text("class Signer:\n    pass\n\n\nclass Other:\n    pass\n")
     (root / "pkg" / "timed.py").write_text(
-        "from .base import Signer\n\n\nclass TimestampSigner(Signer):\n    pass\n\n\n"
+        "from .base import Signer\n\n\nclass TimestampSigner(Signer[str]):\n    pass\n\n\n"
         "class Deeper(TimestampSigner):\n    pass\n"
     )
     digest = RepositoryDigest.build(root, tmp_path / "cache")
