@@ -29,16 +29,24 @@ from agent.acceptance.ops_content import ContentChecks
 from planner.digest_types import Definition
 from planner.spec import Spec
 
-__all__ = ["AcceptanceCheck", "build_checks", "shows_only_a_change"]
+__all__ = ["AcceptanceCheck", "build_checks", "read_by_model", "shows_only_a_change"]
 
 # the check that an example no longer gives the output the issue calls wrong
 _NOT_WRONG = "not wrong"
+# the check of a value the model read from the issue's words (agent.acceptance.infer)
+_AS_READ = "as read"
 
 
 def shows_only_a_change(check_name: str) -> bool:
     """Is this the "no longer gives the wrong output" check of an example? It shows that the
     behaviour changed, not that the result is right."""
     return _NOT_WRONG.replace(" ", "_") in check_name
+
+
+def read_by_model(check_name: str) -> bool:
+    """Is this a check of a value the model read from the issue's words? It steers the
+    drafts, but the issue never wrote that value: it alone confirms nothing."""
+    return _AS_READ.replace(" ", "_") in check_name
 
 
 class _Builder(OpChecks, ContentChecks):
@@ -80,7 +88,7 @@ class _Builder(OpChecks, ContentChecks):
             )
             self.add(
                 "example",
-                f"issue example {i} as read",
+                f"issue example {i} {_AS_READ}",
                 f"the issue's example gives what its words ask for: {said}.",
                 f"run_session({_doctest(read, 'expected')!r}, {names!r})",
             )

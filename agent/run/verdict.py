@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.acceptance.checks import shows_only_a_change
+from agent.acceptance.checks import read_by_model, shows_only_a_change
 from agent.acceptance.module import (
     AcceptanceModule,
     AcceptanceReport,
@@ -75,12 +75,21 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
         and not (o.op == "add_parameter" and o.params.get("body") is False)
     ]
     # an example that only no longer gives what the issue calls wrong shows a change, not the
-    # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`)
+    # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`); a value the model
+    # read from the issue's words steers the drafts but is not the issue's own (`[]` for a
+    # list said nothing of the tuples and strings the words also named)
     checked = [
         r
         for r in acceptance.results
         if r.applies
-        and (r.kind == "statement" or (r.kind == "example" and not shows_only_a_change(r.name)))
+        and (
+            r.kind == "statement"
+            or (
+                r.kind == "example"
+                and not shows_only_a_change(r.name)
+                and not read_by_model(r.name)
+            )
+        )
     ]
     return [] if checked else free
 
@@ -104,10 +113,17 @@ def verdict_of(
     if not coverage.complete:
         reasons.append(coverage.message())
     if unchecked:
+        read = [r for r in acceptance.results if r.applies and read_by_model(r.name)]
         reasons.append(
             "nothing in the issue could be run to confirm the model-written change ("
             + "; ".join(unchecked[:3])
-            + "): no expected output or stated result to check it against; review it"
+            + "): no expected output or stated result to check it against"
+            + (
+                f" (it gives the values the model read from the issue's words: {read[0].doc})"
+                if read and all(r.ok for r in read)
+                else ""
+            )
+            + "; review it"
         )
     if reasons:
         return Verdict(UNVERIFIED, "; ".join(reasons), coverage, acceptance)

@@ -126,8 +126,15 @@ def test_the_read_value_is_a_check_that_fails_before_and_passes_after(tmp_path: 
     (repo / "mylib" / "__init__.py").write_text(FIXED)
     after = run_acceptance(module, repo, sys.executable, sandbox)
     assert after.ok, after.message()
-    # a checked value confirms the model-written edit: nothing is left unchecked
-    assert unchecked_behaviour(spec, after) == []
+    # a value the model read steers the drafts but is not the issue's own: the edit stays
+    # unchecked, and the verdict says what it does give
+    assert unchecked_behaviour(spec, after) == ["edit mylib.chunks"]
+    from agent.acceptance import coverage_of
+    from agent.run.verdict import verdict_of
+
+    verdict = verdict_of(True, coverage_of(spec), after, unchecked_behaviour(spec, after))
+    assert verdict.status == "unverified"
+    assert "the values the model read from the issue's words" in verdict.why
 
 
 def test_without_a_read_value_the_edit_stays_unchecked(tmp_path: Path) -> None:
