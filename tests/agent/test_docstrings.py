@@ -54,7 +54,7 @@ def total(self, tax=0.2):
 
 
 def test_a_summary_that_lists_its_neighbours_is_no_description() -> None:
-    from agent.docstrings import lists_neighbours
+    from agent.draft.docstring_text import lists_neighbours
 
     listed = lists_neighbours("Cart methods: add, total.", TOTAL, CART)
     assert listed is not None and "lists definitions (add, total)" in listed
