@@ -39,11 +39,8 @@ def siblings(grounding: Grounding) -> dict[str, tuple[str, ...]]:
                 groups.append([a, b])
     by_text: dict[str, list[str]] = defaultdict(list)
     for g in grounding.symbols:
-        for m in grounding.issue.mentions:
-            if m.kind == "name" and (
-                g.qualname == m.text or g.qualname.endswith("." + m.text.lstrip("@"))
-            ):
-                by_text[m.text].append(g.qualname)
+        for m in grounding.mentions_of(g.qualname):
+            by_text[m.text].append(g.qualname)
     out: dict[str, tuple[str, ...]] = {}
     for group in groups:
         members = tuple(q for t in group for q in by_text.get(t, ()))

@@ -49,12 +49,7 @@ def left_alone(grounding: Grounding) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for g in grounding.symbols:
-        spots = [
-            m.position
-            for m in grounding.issue.mentions
-            if m.kind == "name"
-            and (g.qualname == m.text or g.qualname.endswith("." + m.text.lstrip("@")))
-        ]
+        spots = [m.position for m in grounding.mentions_of(g.qualname)]
         if not spots:
             continue
         inside = [next(((a, b) for a, b in fenced if a <= p < b), None) for p in spots]

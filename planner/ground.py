@@ -71,6 +71,15 @@ class Grounding:
     def get(self, qualname: str) -> Grounded | None:
         return next((g for g in self.symbols if g.qualname == qualname), None)
 
+    def mentions_of(self, qualname: str) -> list[Mention]:
+        """The name mentions that spell ``qualname``, whole or as a dotted suffix."""
+        return [
+            m
+            for m in self.issue.mentions
+            if m.kind == "name"
+            and (qualname == m.text or qualname.endswith("." + m.text.lstrip("@")))
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "symbols": [g.to_dict() for g in self.symbols],

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from agent.acceptance.issue import Example, Session, sessions
+from agent.acceptance.issue import MISSING, Example, Session, literal_value, sessions
 from cores.errors import CoreError
 from cores.protocols import LLM
 from cores.types import GenerationParams, Message
@@ -151,26 +151,16 @@ def literal_answer(text: str) -> str | None:
     if line.startswith(">>>") or not line or _UNKNOWN.match(line):
         return None
     for candidate in (line, line.rstrip(".").strip("`")):
-        value = _literal(candidate)
-        if value is not _MISSING:
+        value = literal_value(candidate)
+        if value is not MISSING:
             return repr(value)
     return None
 
 
-_MISSING = object()
-
-
-def _literal(text: str) -> object:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return _MISSING
-
-
 def same_value(a: str, b: str) -> bool:
     """Do two outputs show the same value (as literals where both parse, else as text)?"""
-    la, lb = _literal(a.strip()), _literal(b.strip())
-    if la is not _MISSING and lb is not _MISSING:
+    la, lb = literal_value(a.strip()), literal_value(b.strip())
+    if la is not MISSING and lb is not MISSING:
         return la == lb and type(la) is type(lb)
     return " ".join(a.split()) == " ".join(b.split())
 

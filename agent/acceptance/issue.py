@@ -359,11 +359,18 @@ def _first(m: re.Match[str]) -> str:
     return next((g for g in m.groups() if g), "")
 
 
-def _is_literal(text: str) -> bool:
+MISSING = object()  # what ``literal_value`` returns for text that is no Python literal
+
+
+def literal_value(text: str) -> object:
+    """The value of the Python literal ``text``, else ``MISSING``."""
     import ast
 
     try:
-        ast.literal_eval(text)
+        return ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return True
+        return MISSING
+
+
+def _is_literal(text: str) -> bool:
+    return literal_value(text) is not MISSING
