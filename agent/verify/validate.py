@@ -8,7 +8,8 @@ failure (``validate``):
 2. ``syntax``        every changed ``.py`` file parses and compiles;
 3. ``scope``         nothing outside the plan's scope changed;
 4. ``lint``          no *new* undefined names, unused imports or variables, redefinitions
-                     (ruff ``F401 F811 F821 F841`` on the touched files, before vs after);
+                     (ruff ``F401 F811 F821 F841`` on the touched files, before vs after),
+                     nor reads of ``self`` attributes nothing sets (``unknown_attributes``);
 5. ``import``        the touched modules import (in the sandbox, ``src/`` layout aware);
 6. ``related_tests`` the tests that import the touched modules pass (``select_related_tests``);
 7. ``full_tests``    with ``full_tests=True``, the project's test command passes.
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.verify import report
+from agent.verify.attributes import unknown_attributes
 from agent.verify.bwrap import PACKAGE_ROOT
 from agent.verify.project import (
     detect_test_command,
@@ -249,17 +251,24 @@ class Validator:
         return Check("scope", True, f"all {len(changed)} changed file(s) are within the scope")
 
     def check_lint(self, changed: set[str]) -> Check:
-        """No new F401/F811/F821/F841 findings in the touched files (ruff)."""
+        """No new F401/F811/F821/F841 findings (ruff) and no new reads of attributes that
+        nothing gives the instance (``unknown_attributes``) in the touched files."""
         ruff = find_ruff()
-        if ruff is None:
-            return Check("lint", True, "skipped: ruff not found", {"skipped": True})
+
+        def findings(rel: str, text: str) -> list[dict[str, Any]]:
+            found = ruff_findings(ruff, rel, text) if ruff is not None else []
+            return found + unknown_attributes(text)
+
         new: list[dict[str, Any]] = []
         for rel in self._python_files(changed):
             before = self._original(rel)
-            old = (
-                Counter(_key(f) for f in ruff_findings(ruff, rel, before)) if before else Counter()
-            )
-            for finding in ruff_findings(ruff, rel, (self.root / rel).read_text(errors="replace")):
+            found_before = findings(rel, before) if before else []
+            old = Counter(_key(f) for f in found_before)
+            # a class that read attributes it never sets before the change is a mixin
+            mixins = {f["class"] for f in found_before if "class" in f}
+            for finding in findings(rel, (self.root / rel).read_text(errors="replace")):
+                if finding.get("class") in mixins:
+                    continue
                 if old[_key(finding)] > 0:
                     old[_key(finding)] -= 1
                 else:
@@ -271,11 +280,13 @@ class Validator:
             message = (
                 "the change introduces new lint errors:\n"
                 + "\n".join(lines[:10])
-                + "\n\nDefine or import every name you use, and remove imports or variables "
-                "the new code no longer uses."
+                + "\n\nDefine or import every name you use, use only attributes the class "
+                "really has, and remove imports or variables the new code no longer uses."
             )
             return Check("lint", False, message, {"findings": new})
-        return Check("lint", True, "no new undefined names or unused imports")
+        if ruff is None:
+            return Check("lint", True, "ruff not found: only attribute reads were checked")
+        return Check("lint", True, "no new undefined names, unknown attributes or unused imports")
 
     def check_import(self, changed: set[str]) -> Check:
         """Every touched, importable module imports in the sandbox."""

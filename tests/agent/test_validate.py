@@ -279,3 +279,19 @@ def test_related_tests_come_from_the_import_graph(project: Path, tmp_path: Path)
         "tests/test_util.py",
     ]
     assert select_related_tests(digest, {"README.md"}) == []
+
+
+GREETER = (
+    "\n\nclass Greeter:\n    def __init__(self, name):\n        self.name = name\n\n"
+    "    def __repr__(self):\n        return f'Greeter({self.{attr}!r})'\n"
+)
+
+
+def test_a_method_reading_an_attribute_nothing_sets_fails_lint(validate: Validate) -> None:
+    result, _ = validate(edit("pkg/core.py", CORE + GREETER.replace("{attr}", "nam")))
+    check = failure(result)
+    assert check.name == "lint"
+    assert "`Greeter` reads `self.nam`" in check.message
+    assert check.details["findings"][0]["path"] == "pkg/core.py"
+    result, _ = validate(edit("pkg/core.py", CORE + GREETER.replace("{attr}", "name")))
+    assert result.ok, [c.message for c in result.checks]
