@@ -273,6 +273,7 @@ class Proposer:
         q = g.qualname
         out: list[Proposal] = []
         defined = {d.name for d in self.symbols.definitions() if d.module == q and d.parent is None}
+        where = self._where(g)
         for new, _ in self.g.new_names:
             if new in defined:
                 continue
@@ -288,7 +289,7 @@ class Proposer:
                 out.append(
                     Proposal(
                         Operation("add_function", q, {"name": new}),
-                        f"add a new function `{new}` to the module `{q}`",
+                        f"add a new function `{new}` to the module `{q}`{where}",
                         q,
                     )
                 )
@@ -297,6 +298,21 @@ class Proposer:
             Proposal(Operation("add_annotations", q, {}), f"add type hints throughout `{q}`", q)
         )
         return out
+
+    def _where(self, g: Grounded) -> str:
+        """What sets the module apart as the home of new code: the definitions the issue
+        names that live there, or that it holds none of them while other modules do."""
+        named = [
+            s.qualname
+            for s in self.g.symbols
+            if s.kind != "module" and not s.in_tests and s.strength >= 1
+        ]
+        here = [n.rsplit(".", 1)[-1] for n in named if n.rsplit(".", 1)[0] == g.qualname]
+        if here:
+            return ", beside " + ", ".join(f"`{n}`" for n in here[:4]) + " that the issue names"
+        if named:
+            return ", which defines none of the code the issue names"
+        return ""
 
     # -- parameters from the issue's words ----------------------------------------------
     def _default(self, name: str) -> str:
@@ -364,6 +380,11 @@ class Proposer:
         ]
 
     def _replace_calls(self, g: Grounded) -> list[Proposal]:
+        references = getattr(self.symbols, "references_to", None)
+        if references is not None and not any(
+            r.kind == "call" and r.scope != g.qualname for r in references(g.qualname)
+        ):
+            return []  # nothing calls it: there are no calls to replace
         out = []
         for m in self.g.issue.names():
             other = m.text

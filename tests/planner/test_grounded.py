@@ -364,3 +364,43 @@ def test_readings_of_one_change_compete_in_one_choice() -> None:
     assert target_p[_key(options[0])] == 0.0
     assert target_p[_key(options[2])] == 1.0
     assert len(llm.calls) == 2
+
+
+def test_a_new_functions_home_is_described_by_what_the_issue_names_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from planner.digest import RepositoryDigest
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text(
+        "from pkg.dicts import *\n\n\ndef version():\n    return 1\n"
+    )
+    (root / "pkg" / "dicts.py").write_text(
+        "def assoc(d, k, v):\n    return {**d, k: v}\n\n\ndef dissoc(d, k):\n    return d\n"
+    )
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+    g = ground(
+        "Add `assoc_many` to pkg/dicts.py, like `assoc`, available as `pkg.assoc_many`.", digest
+    )
+    adds = {
+        p.operation.target: p.plain
+        for p in Proposer(g, digest, root).all()
+        if p.operation.op == "add_function" and p.operation.params["name"] == "assoc_many"
+    }
+    assert adds["pkg.dicts"].endswith("beside `assoc` that the issue names")
+    assert adds["pkg"].endswith("which defines none of the code the issue names")
+
+
+def test_calls_are_replaced_only_where_the_code_makes_them(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    def replacements(text: str) -> list[tuple[str, str]]:
+        g = ground(text, sample_digest)
+        return [
+            (p.operation.target, p.operation.params["new"])
+            for p in Proposer(g, sample_digest, sample_repo).all()
+            if p.operation.op == "replace_calls"
+        ]
+
+    # `get_user` is called by `Store.load`; `chunks` is called nowhere
+    assert replacements("`get_user` should go through `logging.getLogger`") == [
+        ("pkg.users.get_user", "logging.getLogger")
+    ]
+    assert replacements("`chunks` should go through `logging.getLogger`") == []
