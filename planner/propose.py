@@ -223,7 +223,7 @@ class Proposer:
                 out.append(Proposal(op, describe(op), q))
         out += self._decorators(g)
         out.append(Proposal(Operation("add_annotations", q, {}), f"add type hints to `{q}`", q))
-        out.append(Proposal(Operation("add_docstring", q, {}), f"write a docstring for `{q}`", q))
+        out.append(self._docstring(q, f"`{q}`"))
         return out + self._modernize(g) + self._replace_calls(g) + [self._edit(q, f"`{q}`")]
 
     def _class(self, g: Grounded) -> list[Proposal]:
@@ -248,15 +248,24 @@ class Proposer:
                     q,
                 )
             )
-        out.append(
-            Proposal(Operation("add_docstring", q, {}), f"write a docstring for the class `{q}`", q)
-        )
+        out.append(self._docstring(q, f"the class `{q}`"))
         out.append(
             Proposal(
                 Operation("add_annotations", q, {}), f"add type hints to the methods of `{q}`", q
             )
         )
         return out + self._modernize(g) + [self._edit(q, f"the class `{q}`")]
+
+    def _docstring(self, q: str, what: str) -> Proposal:
+        """Write the docstring of ``q``, saying whether one is there to be replaced."""
+        found = [d for d in self.symbols.find(q) if d.qualname == q]
+        has = [bool(getattr(d, "docstring", None)) for d in found]
+        state = (
+            "" if not has else (" (it has one, to be rewritten)" if any(has) else " (it has none)")
+        )
+        return Proposal(
+            Operation("add_docstring", q, {}), f"write a docstring for {what}{state}", q
+        )
 
     def _edit(self, q: str, what: str) -> Proposal:
         """The generic change of one definition, instructed by the issue's title."""

@@ -404,3 +404,14 @@ def test_calls_are_replaced_only_where_the_code_makes_them(sample_digest, sample
         ("pkg.users.get_user", "logging.getLogger")
     ]
     assert replacements("`chunks` should go through `logging.getLogger`") == []
+
+
+def test_a_docstring_candidate_says_whether_one_is_there(sample_digest, sample_repo) -> None:  # type: ignore[no-untyped-def]
+    g = ground("Document `get_user` and `chunks`.", sample_digest)
+    plain = {
+        p.operation.target: p.plain
+        for p in Proposer(g, sample_digest, sample_repo).all()
+        if p.operation.op == "add_docstring"
+    }
+    assert plain["pkg.users.get_user"].endswith("(it has one, to be rewritten)")
+    assert plain["pkg.util.chunks"].endswith("(it has none)")
