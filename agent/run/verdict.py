@@ -66,7 +66,8 @@ FREE_BEHAVIOUR_OPS = frozenset({"edit", "add_parameter", "add_function", "add_me
 
 def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     """The model-written behaviour changes of ``spec`` when no check from the issue's own
-    examples or statements applies to the result (nothing confirmed they do what it asks)."""
+    examples or statements applies to the result and failed on the untouched code (nothing
+    confirmed they do what it asks)."""
     free = [
         o.summary()
         for o in spec.operations
@@ -77,11 +78,13 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     # an example that only no longer gives what the issue calls wrong shows a change, not the
     # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`); a value the model
     # read from the issue's words steers the drafts but is not the issue's own (`[]` for a
-    # list said nothing of the tuples and strings the words also named)
+    # list said nothing of the tuples and strings the words also named); a check the untouched
+    # code passed already cannot tell the change from no change at all
     checked = [
         r
         for r in acceptance.results
         if r.applies
+        and r.before is not True
         and (
             r.kind == "statement"
             or (
@@ -118,6 +121,13 @@ def verdict_of(
             "nothing in the issue could be run to confirm the model-written change ("
             + "; ".join(unchecked[:3])
             + "): no expected output or stated result to check it against"
+            + (
+                " that the code before the change did not already give"
+                if any(
+                    r.applies and r.before for r in acceptance.results if r.kind != "postcondition"
+                )
+                else ""
+            )
             + (
                 f" (it gives the values the model read from the issue's words: {read[0].doc})"
                 if read and all(r.ok for r in read)

@@ -432,6 +432,15 @@ def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
     assert unchecked_behaviour(spec, AcceptanceReport((post, changed))) == ["edit m.f"]
     templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
     assert unchecked_behaviour(templated, only_post) == []  # a template is not free code
+    # a check the untouched code passed already cannot tell the change from no change
+    held = CheckResult("ex", "example", "the issue's example", True, before=True)
+    statement = CheckResult("raises", "statement", "should raise", True, before=True)
+    report = AcceptanceReport((post, held, statement))
+    assert unchecked_behaviour(spec, report) == ["edit m.f"]
+    why = verdict_of(True, coverage, report, unchecked_behaviour(spec, report)).why
+    assert "that the code before the change did not already give" in why
+    shown = CheckResult("ex", "example", "the issue's example", True, before=False)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, held, shown))) == []
 
 
 def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None:
