@@ -1,6 +1,8 @@
 """Grounded planning: ground → propose → check against the code → judge → cover.
 
-1. ``ground`` resolves every code mention of the issue to repository symbols.
+1. ``ground`` resolves every code mention of the issue to repository symbols;
+   when the candidates are all whole-module changes, ``described_within`` adds the
+   definitions it describes inside the modules it names without naming them.
 2. ``Proposer`` enumerates the operations valid for each symbol's kind, with
    parameters from the issue's own words; other backends' proposals (the rules,
    past specs from memory) join the pool and count as evidence, never as the verdict.
@@ -38,6 +40,7 @@ from planner.decide_plans import (
     subsumed_dropped,
     worked_examples,
 )
+from planner.described import described_within
 from planner.exclusions import left_alone
 from planner.fusion import OperationChecker, invented_name
 from planner.ground import Grounding, ground
@@ -100,10 +103,8 @@ class GroundedPlanner:
         self.checker = OperationChecker(symbols)
 
     def propose(self, issue: str) -> Candidate | None:
-        grounding = ground(issue, self.symbols, retriever=self.retriever)
+        grounding, pool, dropped = self._grounded_pool(issue)
         self._siblings = siblings(grounding)
-        self._left_alone = left_alone(grounding)
-        pool, dropped = self._pool(issue, grounding)
         judge = Judge(
             self.llm,
             issue,
@@ -144,6 +145,20 @@ class GroundedPlanner:
         return Candidate(self.name, tuple(p.operation for p in chosen), meta=meta)
 
     # -- 1-3: the checked pool ---------------------------------------------------------
+    def _grounded_pool(self, issue: str) -> tuple[Grounding, list[Proposal], list[str]]:
+        """The grounding, the checked candidates and the dropped ones, with what the issue
+        describes inside the modules it names when the candidates are all whole-module
+        changes (then those descriptions may be what it asks to change)."""
+        grounding = ground(issue, self.symbols, retriever=self.retriever)
+        self._left_alone = left_alone(grounding)
+        pool, dropped = self._pool(issue, grounding)
+        if all(p.operation.target in self.checker.modules for p in pool):
+            wider = described_within(grounding, self.symbols, self._left_alone)
+            if wider is not grounding:
+                grounding = wider
+                pool, dropped = self._pool(issue, grounding)
+        return grounding, pool, dropped
+
     def _pool(self, issue: str, grounding: Grounding) -> tuple[list[Proposal], list[str]]:
         raw = Proposer(grounding, self.symbols, self.repo).all()
         self.supported: dict[tuple[str, str], str] = {}
