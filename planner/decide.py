@@ -38,6 +38,7 @@ from planner.decide_plans import (
     readings,
     siblings,
     subsumed_dropped,
+    with_overrides,
     worked_examples,
 )
 from planner.described import described_within
@@ -125,7 +126,9 @@ class GroundedPlanner:
         kinds = self._kinds(pool, judge, evidenced)
         chosen, target_p = self._targets(pool, kinds, judge)
         chosen, meta["arbitration"] = self._arbitrate(issue, chosen, judge)
-        chosen = inherited_dropped(subsumed_dropped(chosen), self.symbols)
+        chosen = with_overrides(
+            inherited_dropped(subsumed_dropped(chosen), self.symbols), self.symbols
+        )
         coverage = self._coverage(grounding, chosen, judge, target_p)
         meta.update(
             kinds={k: round(p, 3) for k, p in kinds.items()},

@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from planner.digest_query import is_test_path
 from planner.ground import Grounding
 from planner.judge import Judge
-from planner.propose import Proposal
+from planner.propose import Proposal, describe
 from planner.snippets import Evidence
 from planner.spec import Operation
 
@@ -134,6 +135,54 @@ def inherited_dropped(chosen: list[Proposal], symbols: Any) -> list[Proposal]:
             (a, p.operation.params.get("name")) in added for a in ancestors(p.operation.target)
         )
     ]
+
+
+def _override_params(op: Operation) -> list[str] | None:
+    """The parameters an override must have for ``op`` to apply to it as well; None for
+    changes that do not carry over (``after`` a parameter the override may place elsewhere,
+    a glob, a new parameter whose body the override would have to thread)."""
+    if op.op == "rename_parameter":
+        return [str(op.params.get("old"))]
+    if op.op == "remove_parameter" and "*" not in str(op.params.get("name", "*")):
+        return [str(op.params["name"])]
+    names = op.params.get("names")
+    if op.op == "make_keyword_only" and not op.params.get("after") and names:
+        return [str(n) for n in names]
+    return None
+
+
+def with_overrides(chosen: list[Proposal], symbols: Any) -> list[Proposal]:
+    """Carry a parameter change of a method to its overrides in the repository's subclasses
+    that have the same parameters: renaming `key` of `Base.get` but not of `Sub.get`, which
+    callers reach through the same `obj.get(key=...)`, leaves the hierarchy out of step.
+    Subclasses in test code are the tests' business, not the plan's."""
+    ancestors = getattr(symbols, "class_ancestors", None)
+    if ancestors is None:
+        return chosen
+    classes = [
+        d.qualname for d in symbols.definitions() if d.kind == "class" and not is_test_path(d.path)
+    ]
+    have = {(p.operation.op, p.operation.target) for p in chosen}
+    out = list(chosen)
+    for p in chosen:
+        op = p.operation
+        needed = _override_params(op)
+        owner, _, method = op.target.rpartition(".")
+        if needed is None or not any(
+            d.qualname == op.target and d.kind == "method" for d in symbols.find(op.target)
+        ):
+            continue
+        for cls in classes:
+            target = f"{cls}.{method}"
+            if (op.op, target) in have or owner not in ancestors(cls):
+                continue
+            over = [d for d in symbols.find(target) if d.qualname == target and d.kind == "method"]
+            if not over or not set(needed) <= {x.lstrip("*") for x in over[0].params}:
+                continue
+            new = Operation(op.op, target, dict(op.params))
+            out.append(Proposal(new, f"{describe(new)} (it overrides `{op.target}`)", p.symbol))
+            have.add((op.op, target))
+    return out
 
 
 def _evidence_operations(evidence: Sequence[Evidence]) -> list[Operation]:

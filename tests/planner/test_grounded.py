@@ -415,3 +415,39 @@ def test_a_docstring_candidate_says_whether_one_is_there(sample_digest, sample_r
     }
     assert plain["pkg.users.get_user"].endswith("(it has one, to be rewritten)")
     assert plain["pkg.util.chunks"].endswith("(it has none)")
+
+
+def test_a_parameter_change_of_a_method_carries_to_its_overrides(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from planner.decide_plans import with_overrides
+    from planner.digest import RepositoryDigest
+    from planner.propose import Proposal
+    from planner.spec import Operation
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "base.py").write_text(
+        "class Store:\n    def get(self, key, default=None):\n        return default\n"
+    )
+    (root / "pkg" / "more.py").write_text(
+        "from pkg.base import Store\n\n\n"
+        "class Cached(Store):\n    def get(self, key, default=None):\n        return key\n\n\n"
+        "class Deeper(Cached):\n    def get(self, key, *args, **kw):\n        return key\n\n\n"
+        "class Renamed(Store):\n    def get(self, name, default=None):\n        return name\n\n\n"
+        "class Unrelated:\n    def get(self, key):\n        return key\n"
+    )
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+
+    def carried(op: Operation) -> list[tuple[str, str]]:
+        out = with_overrides([Proposal(op, "", op.target)], digest)
+        return [(p.operation.target, p.plain) for p in out[1:]]
+
+    rename = Operation("rename_parameter", "pkg.base.Store.get", {"old": "key", "new": "k"})
+    assert [t for t, _ in carried(rename)] == ["pkg.more.Cached.get", "pkg.more.Deeper.get"]
+    assert carried(rename)[0][1].endswith("(it overrides `pkg.base.Store.get`)")
+    only = Operation("make_keyword_only", "pkg.base.Store.get", {"names": ["default"]})
+    assert [t for t, _ in carried(only)] == ["pkg.more.Cached.get", "pkg.more.Renamed.get"]
+    after = Operation("make_keyword_only", "pkg.base.Store.get", {"after": "key"})
+    assert carried(after) == [], "`after` a parameter: an override may order them otherwise"
+    function = Operation("rename_parameter", "pkg.more.Unrelated.get", {"old": "key", "new": "k"})
+    assert carried(function) == []
