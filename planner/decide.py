@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cores.protocols import LLM
 from planner.candidates import Candidate, SymbolIndex
 from planner.decide_plans import (
+    Coverage,
     _context,
     _evidence_operations,
     _key,
@@ -60,24 +60,6 @@ MAX_KINDS = 3
 SECOND_KIND = 0.4  # P(kind) a change besides the main one needs in the "what else" choice
 # Evidence from a proposer that read the issue another way (the rules, a past spec).
 PROPOSER_BONUS = 0.1
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Which named symbols the plan covers, and why the others are left alone."""
-
-    complete: bool
-    covered: tuple[str, ...]
-    uncovered: tuple[str, ...]
-    context: dict[str, str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "complete": self.complete,
-            "covered": list(self.covered),
-            "uncovered": list(self.uncovered),
-            "context": dict(self.context),
-        }
 
 
 class GroundedPlanner:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from planner.digest_query import is_test_path
@@ -20,6 +21,24 @@ from planner.snippets import Evidence
 from planner.spec import Operation
 
 _LIST_GAP = re.compile(r"^[\s`()]*(?:,|\band\b|\bor\b|/|&)[\s,`()]*(?:(?:and|or)\s+)?[\s`]*$")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which named symbols the plan covers, and why the others are left alone."""
+
+    complete: bool
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]
+    context: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "covered": list(self.covered),
+            "uncovered": list(self.uncovered),
+            "context": dict(self.context),
+        }
 
 
 def siblings(grounding: Grounding) -> dict[str, tuple[str, ...]]:

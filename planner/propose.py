@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.ground import CALLABLE_KINDS, Grounded, Grounding, is_special_method
+from planner.propose_params import default_of, keyword_only_choices, mentioned, nearest
 from planner.spec import Operation
 
 # What each operation does, in words a reader (and a small model) understands.
@@ -72,16 +73,6 @@ class Proposal:
 
     def to_dict(self) -> dict[str, Any]:
         return {"operation": self.operation.to_dict(), "plain": self.plain, "symbol": self.symbol}
-
-
-def _mentioned(word: str, text: str) -> list[int]:
-    return [m.start() for m in re.finditer(rf"(?<![\w.]){re.escape(word)}(?![\w])", text)]
-
-
-def _nearest(names: list[tuple[str, int]], position: int, limit: int = 2) -> list[str]:
-    """New names ordered by distance to ``position`` (a name after the symbol wins ties)."""
-    ranked = sorted(names, key=lambda kv: abs(kv[1] - position) + (0 if kv[1] >= position else 5))
-    return [n for n, _ in ranked[:limit]]
 
 
 def _source(repo: Path | None, g: Grounded, symbols: Any) -> str:
@@ -150,7 +141,7 @@ class Proposer:
                 f"rename the {_kind_word(g)} `{g.qualname}` to `{n}`",
                 g.qualname,
             )
-            for n in _nearest(new, g.position)
+            for n in nearest(new, g.position)
         ]
 
     def _moves(self, g: Grounded) -> list[Proposal]:
@@ -181,12 +172,12 @@ class Proposer:
     def _callable(self, g: Grounded) -> list[Proposal]:
         q = g.qualname
         params = [p for p in g.params if p.lstrip("*") not in ("self", "cls")]
-        named = [p for p in params if _mentioned(p.lstrip("*"), self.text)]
+        named = [p for p in params if mentioned(p.lstrip("*"), self.text)]
         out = self._renames(g) + self._moves(g)
         for p in named:
-            where = _mentioned(p.lstrip("*"), self.text)[0]
+            where = mentioned(p.lstrip("*"), self.text)[0]
             fresh = [(n, pos) for n, pos in self.g.new_names if n not in params]
-            for new in _nearest(fresh, where, limit=1):
+            for new in nearest(fresh, where, limit=1):
                 out.append(
                     Proposal(
                         Operation("rename_parameter", q, {"old": p.lstrip("*"), "new": new}),
@@ -213,7 +204,7 @@ class Proposer:
             )
             break
         if params:
-            first, *others = self._keyword_only(params, named, self.text)
+            first, *others = keyword_only_choices(params, named, self.text)
             op = Operation("make_keyword_only", q, first)
             # with several readings each says which parameters (the judge compares them)
             plain = describe(op) if others else f"make parameters of `{q}` keyword-only"
@@ -325,38 +316,14 @@ class Proposer:
 
     # -- parameters from the issue's words ----------------------------------------------
     def _default(self, name: str) -> str:
-        m = re.search(
-            rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*([^\s,)`]+)", self.text
-        )
-        return m.group(1) if m else "None"
-
-    @staticmethod
-    def _keyword_only(params: list[str], named: list[str], text: str) -> list[dict[str, Any]]:
-        """The parameter choices of a keyword-only change, from the issue's own words: where
-        it writes "after `p`" for a parameter `p` (the operation's `after`), that one alone;
-        else the parameters it names (or every one after the first), then "every parameter
-        after `p`" for each named `p` with parameters after it (an issue that quotes the
-        whole signature may ask for everything after one of them)."""
-        plain = [p for p in params if not p.startswith("*")]
-        named = [p for p in named if p in plain]
-        said = [
-            p
-            for p in plain[:-1]
-            if re.search(rf"\bafter\s+(?:the\s+)?`{re.escape(p)}`", text, re.I)
-        ]
-        if said:
-            return [{"after": said[0]}]
-        if not (named and named != plain[:1]):
-            return [{"after": plain[0]} if plain else {"names": named}]
-        afters = [{"after": p} for p in named if p != plain[-1]]
-        return [{"names": named}, *afters]
+        return default_of(name, self.text)
 
     def _decorators(self, g: Grounded) -> list[Proposal]:
         d = next(iter(self.symbols.find(g.qualname)), None)
         current = {x.lstrip("@").split("(")[0] for x in (getattr(d, "decorators", ()) or ())}
         out = []
         wanted = set(_DECORATOR.findall(self.text))
-        wanted |= {w for w in _KNOWN_DECORATORS if _mentioned(w, self.text)}
+        wanted |= {w for w in _KNOWN_DECORATORS if mentioned(w, self.text)}
         for dec in sorted(wanted):
             if dec in current or dec.rsplit(".", 1)[-1] in current:
                 out.append(
