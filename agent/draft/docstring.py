@@ -12,6 +12,7 @@ from agent.draft.docstring_text import (
     docstring_problem,
     lists_neighbours,
     tidy_docstring,
+    with_fields,
 )
 from agent.draft.script import LLMCall
 from agent.draft.slots import SLOTS, DraftContext, SlotAnswer, SlotRequest, ask
@@ -94,7 +95,64 @@ def draft_docstring(
         return None, calls
     if calls[-1].error:  # a later try was worse than the one kept
         calls[-1] = replace(calls[-1], error=None, parsed={"rejected": calls[-1].error})
+    gaps = docstring_gaps(best[1], node) if wants_params else []
+    if gaps and len(gaps) <= MAX_FIELDS:
+        # the whole docstring was asked for three times: ask for each missing part alone
+        completed, more = _complete(ctx, request, node, name, best[1], gaps)
+        calls += more
+        if completed is not None:
+            return completed, calls
     return best[1], calls
+
+
+MAX_FIELDS = 5
+FIELD_WORDS = 25
+
+
+def _complete(
+    ctx: DraftContext, request: SlotRequest, node: str, name: str, text: str, gaps: list[str]
+) -> tuple[str | None, list[LLMCall]]:
+    """``text`` with a field for each parameter (and the return value) it leaves out, each
+    phrase asked for on its own — a small model that drops a parameter from a whole
+    docstring describes it well when asked about it alone; None when a phrase fails."""
+    system = (
+        'You describe one part of a Python function. Reply with JSON: {"docstring": text}. '
+        "The text is one short phrase (at most 15 words) that says what it is or means; "
+        "do not repeat its name."
+    )
+    code = f"Code of `{name}`:\n```python\n{node[:3000]}\n```\n\n"
+    fields: list[tuple[str, str]] = []
+    calls: list[LLMCall] = []
+    for gap in gaps:
+        param = gap.strip("`") if gap.startswith("`") else ""
+        question = (
+            f"What is the parameter `{param}` of `{name}`?"
+            if param
+            else f"What does `{name}` return?"
+        )
+        try:
+            value, _, call = ctx.ask_json(
+                request.role,
+                ask(system, code + question, None, ""),
+                DOCSTRING_SCHEMA,
+                60,
+                request.sample,
+            )
+        except CoreError:
+            return None, calls
+        phrase = (
+            " ".join(str(value.get("docstring", "")).split()) if isinstance(value, dict) else ""
+        )
+        if not phrase or len(phrase.split()) > FIELD_WORDS:
+            calls.append(replace(call, error=f"no short phrase for {gap}"))
+            return None, calls
+        calls.append(replace(call, parsed=phrase))
+        fields.append((param, phrase))
+    style = str(ctx.style.formatter_settings().get("docstring_style", "rest")) if ctx.style else ""
+    done = with_fields(text, fields, style, width=docstring_width(ctx, node))
+    if docstring_problem(done, node, ctx.issue) is not None or docstring_gaps(done, node):
+        return None, calls
+    return done, calls
 
 
 def docstring_width(ctx: DraftContext, node: str) -> int:

@@ -208,3 +208,40 @@ def _returns_value(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         and not (isinstance(n.value, ast.Constant) and n.value.value is None)
     ]
     return bool(own)
+
+
+def with_fields(text: str, fields: list[tuple[str, str]], style: str, width: int = 72) -> str:
+    """``text`` with a field per (parameter, phrase) — ``""`` for the return value — in the
+    project's docstring style: reST ``:param p:`` (also where it has none), Google ``Args:``
+    or numpy ``Parameters``; each phrase wrapped to ``width``."""
+
+    def wrapped(first: str, phrase: str, indent: str) -> str:
+        return textwrap.fill(
+            phrase,
+            width=width,
+            initial_indent=first,
+            subsequent_indent=indent,
+            break_long_words=False,
+        )
+
+    params = [(p, phrase) for p, phrase in fields if p]
+    returns = [phrase for p, phrase in fields if not p]
+    blocks: list[str] = []
+    if style == "google":
+        if params:
+            blocks.append(
+                "Args:\n" + "\n".join(wrapped(f"    {p}: ", x, " " * 8) for p, x in params)
+            )
+        if returns:
+            blocks.append("Returns:\n" + wrapped("    ", returns[0], "    "))
+    elif style == "numpy":
+        if params:
+            lines = [f"{p}\n" + wrapped("    ", x, "    ") for p, x in params]
+            blocks.append("Parameters\n----------\n" + "\n".join(lines))
+        if returns:
+            blocks.append("Returns\n-------\n" + wrapped("    ", returns[0], "    "))
+    else:
+        lines = [wrapped(f":param {p}: ", x, "    ") for p, x in params]
+        lines += [wrapped(":return: ", returns[0], "    ")] if returns else []
+        blocks.append("\n".join(lines))
+    return "\n\n".join([text.rstrip(), *blocks])

@@ -209,3 +209,22 @@ def test_a_docstring_that_leaves_out_a_parameter_the_issue_asks_for_is_asked_aga
     # the second answer invents `colour`: the first one, which misses least, is kept
     assert draft.slots["docstring"] == "Return the total with tax." and draft.problem is None
     assert draft.calls[1].parsed == {"rejected": draft.calls[1].parsed["rejected"]}
+
+
+def test_a_parameter_still_missing_after_three_asks_is_asked_for_alone(tmp_path: Path) -> None:
+    source = "class Cart:\n    def total(self, tax, rounding=2):\n        return 1\n"
+    missing = json.dumps({"docstring": "Return the total with tax."})  # never `rounding`
+    llm = ScriptedLLM([missing, missing, missing, json.dumps({"docstring": "Decimal places."})])
+    issue = "Document `Cart.total`: its arguments and what it returns."
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    draft = drafter.draft(phase, {"shop/cart.py": source})
+    assert "What is the parameter `rounding` of `total`?" in llm.calls[3][0][-1].content
+    assert (
+        draft.slots["docstring"] == "Return the total with tax.\n\n:param rounding: Decimal places."
+    )
+    assert draft.problem is None and len(draft.calls) == 4
