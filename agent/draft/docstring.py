@@ -3,6 +3,7 @@ or, when the issue asks for the parameters, leaves some out."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from agent.acceptance.issue import Statements
@@ -107,6 +108,20 @@ def draft_docstring(
 
 MAX_FIELDS = 5
 FIELD_WORDS = 25
+_RESTATED = (
+    r"^(?:the\s+)?(?:parameter|argument|function|method|it)?\s*(?:{p})?\s*(?:of\s+{f}\s+)?"
+    r"(?:is|are|returns|gives|yields|specifies|represents)\s+"
+)
+
+
+def _phrase(text: object, param: str, name: str) -> str:
+    """The reply's first sentence, without backticks and without restating whose part it
+    is ("The parameter rows of pad is a list ..." → "A list ...")."""
+    words = " ".join(str(text).replace("`", "").split())
+    first = re.split(r"(?<=[.!?])\s+", words, maxsplit=1)[0]
+    pattern = _RESTATED.format(p=re.escape(param) if param else "", f=re.escape(name))
+    rest = re.sub(pattern, "", first, count=1, flags=re.I)
+    return (rest[:1].upper() + rest[1:]) if rest else ""
 
 
 def _complete(
@@ -140,9 +155,7 @@ def _complete(
             )
         except CoreError:
             return None, calls
-        phrase = (
-            " ".join(str(value.get("docstring", "")).split()) if isinstance(value, dict) else ""
-        )
+        phrase = _phrase(value.get("docstring", "") if isinstance(value, dict) else "", param, name)
         if not phrase or len(phrase.split()) > FIELD_WORDS:
             calls.append(replace(call, error=f"no short phrase for {gap}"))
             return None, calls

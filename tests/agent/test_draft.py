@@ -228,3 +228,36 @@ def test_a_parameter_still_missing_after_three_asks_is_asked_for_alone(tmp_path:
         draft.slots["docstring"] == "Return the total with tax.\n\n:param rounding: Decimal places."
     )
     assert draft.problem is None and len(draft.calls) == 4
+
+
+def test_real_model_docstring_names_every_parameter_when_asked(tmp_path: Path, default_llm) -> None:  # type: ignore[no-untyped-def]
+    from agent.draft.docstring_text import docstring_gaps
+
+    source = (
+        "class Table:\n    def pad(self, rows, col_count, fill=''):\n"
+        "        for row in rows:\n            yield row + (fill,) * (col_count - len(row))\n"
+    )
+    issue = "Document `Table.pad`: what each argument means and what it gives back."
+    digest = _Digest("shop/table.py", 2, 4)
+    digest.find = lambda name: [digest] if name.endswith("pad") else []  # type: ignore[method-assign]
+    drafter = Drafter(default_llm, tmp_path, digest, issue=issue)
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.table.Table.pad", {}),
+        ("shop/table.py",),
+    )
+    draft = drafter.draft(phase, {"shop/table.py": source})
+    text = draft.slots["docstring"]
+    assert docstring_gaps(text, source.split("\n", 1)[1]) == [], text
+
+
+def test_a_field_phrase_is_its_first_sentence_without_restating_whose_it_is() -> None:
+    from agent.draft.docstring import _phrase
+
+    reply = "The parameter `rows` of `pad` is a list of rows. Each row is a tuple."
+    assert _phrase(reply, "rows", "pad") == "A list of rows."
+    assert (
+        _phrase("It returns an iterator of padded rows.", "", "pad")
+        == "An iterator of padded rows."
+    )
+    assert _phrase("Decimal places.", "rounding", "total") == "Decimal places."
