@@ -66,8 +66,8 @@ FREE_BEHAVIOUR_OPS = frozenset({"edit", "add_parameter", "add_function", "add_me
 
 def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     """The model-written behaviour changes of ``spec`` when no check from the issue's own
-    examples or statements applies to the result and failed on the untouched code (nothing
-    confirmed they do what it asks)."""
+    examples or statements confirms them: none applies, or the issue shows behaviour that
+    must change and none of the checks that passed failed on the untouched code."""
     free = [
         o.summary()
         for o in spec.operations
@@ -78,20 +78,17 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     # an example that only no longer gives what the issue calls wrong shows a change, not the
     # right result (`return []` for every input "fixes" a wrong `[1, 2, 3]`); a value the model
     # read from the issue's words steers the drafts but is not the issue's own (`[]` for a
-    # list said nothing of the tuples and strings the words also named); a check the untouched
-    # code passed already cannot tell the change from no change at all
+    # list said nothing of the tuples and strings the words also named); and where the issue
+    # shows behaviour that must change (one of its checks fails on the untouched code), a check
+    # the untouched code passed already cannot tell the change from no change at all
+    own = [r for r in acceptance.results if r.applies and r.kind in ("example", "statement")]
+    asks_a_change = any(r.before is False for r in own)
     checked = [
         r
-        for r in acceptance.results
-        if r.applies
-        and r.before is not True
+        for r in own
+        if not (asks_a_change and r.before is True)
         and (
-            r.kind == "statement"
-            or (
-                r.kind == "example"
-                and not shows_only_a_change(r.name)
-                and not read_by_model(r.name)
-            )
+            r.kind == "statement" or (not shows_only_a_change(r.name) and not read_by_model(r.name))
         )
     ]
     return [] if checked else free
@@ -123,7 +120,8 @@ def verdict_of(
             + "): no expected output or stated result to check it against"
             + (
                 " that the code before the change did not already give"
-                if any(
+                if any(r.applies and r.before is False for r in acceptance.results)
+                and any(
                     r.applies and r.before for r in acceptance.results if r.kind != "postcondition"
                 )
                 else ""

@@ -432,15 +432,19 @@ def test_model_written_behaviour_nothing_checks_is_unverified() -> None:
     assert unchecked_behaviour(spec, AcceptanceReport((post, changed))) == ["edit m.f"]
     templated = Spec("i", "x", (Operation("add_method", "m.C", {"name": "__repr__"}),))
     assert unchecked_behaviour(templated, only_post) == []  # a template is not free code
-    # a check the untouched code passed already cannot tell the change from no change
+    # behaviour the issue says must stay (its checks pass before and after) is confirmed
     held = CheckResult("ex", "example", "the issue's example", True, before=True)
     statement = CheckResult("raises", "statement", "should raise", True, before=True)
-    report = AcceptanceReport((post, held, statement))
+    assert unchecked_behaviour(spec, AcceptanceReport((post, held, statement))) == []
+    # where the issue shows behaviour that must change, a check the untouched code passed
+    # already cannot tell the change from no change
+    gone = CheckResult("test_example_issue_example_2_not_wrong", "example", "", True, before=False)
+    report = AcceptanceReport((post, held, statement, gone))
     assert unchecked_behaviour(spec, report) == ["edit m.f"]
     why = verdict_of(True, coverage, report, unchecked_behaviour(spec, report)).why
     assert "that the code before the change did not already give" in why
-    shown = CheckResult("ex", "example", "the issue's example", True, before=False)
-    assert unchecked_behaviour(spec, AcceptanceReport((post, held, shown))) == []
+    shown = CheckResult("ex2", "example", "the issue's example", True, before=False)
+    assert unchecked_behaviour(spec, AcceptanceReport((post, held, gone, shown))) == []
 
 
 def test_a_failed_example_reads_as_call_got_and_expected(tmp_path: Path) -> None:
