@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,6 +182,18 @@ def test_add_parameter_asks_for_the_function_with_the_parameter_threaded_in(tmp_
     assert drafter.slots_for(quiet) == ()
 
 
+def _document_total(llm: ScriptedLLM, tmp_path: Path, source: str) -> Any:
+    """Draft the docstring of `Cart.total` for an issue that asks for its parameters."""
+    issue = "Document `Cart.total`: its arguments and what it returns."
+    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
+    phase = Phase(
+        "01_add_docstring",
+        Operation("add_docstring", "shop.cart.Cart.total", {}),
+        ("shop/cart.py",),
+    )
+    return drafter.draft(phase, {"shop/cart.py": source})
+
+
 def test_a_docstring_that_leaves_out_a_parameter_the_issue_asks_for_is_asked_again(
     tmp_path: Path,
 ) -> None:
@@ -196,14 +209,7 @@ def test_a_docstring_that_leaves_out_a_parameter_the_issue_asks_for_is_asked_aga
             ),  # invents one
         ]
     )
-    issue = "Document `Cart.total`: its arguments and what it returns."
-    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
-    phase = Phase(
-        "01_add_docstring",
-        Operation("add_docstring", "shop.cart.Cart.total", {}),
-        ("shop/cart.py",),
-    )
-    draft = drafter.draft(phase, {"shop/cart.py": source})
+    draft = _document_total(llm, tmp_path, source)
     assert "Describe each parameter (tax, rounding)" in llm.calls[0][0][-1].content
     assert "does not describe `rounding`" in llm.calls[1][0][-1].content
     # the second answer invents `colour`: the first one, which misses least, is kept
@@ -215,14 +221,7 @@ def test_a_parameter_still_missing_after_three_asks_is_asked_for_alone(tmp_path:
     source = "class Cart:\n    def total(self, tax, rounding=2):\n        return 1\n"
     missing = json.dumps({"docstring": "Return the total with tax."})  # never `rounding`
     llm = ScriptedLLM([missing, missing, missing, json.dumps({"docstring": "Decimal places."})])
-    issue = "Document `Cart.total`: its arguments and what it returns."
-    drafter = Drafter(llm, tmp_path, _Digest("shop/cart.py", 2, 3), issue=issue)
-    phase = Phase(
-        "01_add_docstring",
-        Operation("add_docstring", "shop.cart.Cart.total", {}),
-        ("shop/cart.py",),
-    )
-    draft = drafter.draft(phase, {"shop/cart.py": source})
+    draft = _document_total(llm, tmp_path, source)
     assert "What is the parameter `rounding` of `total`?" in llm.calls[3][0][-1].content
     assert (
         draft.slots["docstring"] == "Return the total with tax.\n\n:param rounding: Decimal places."
