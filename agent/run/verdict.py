@@ -64,6 +64,11 @@ class Verdict:
 FREE_BEHAVIOUR_OPS = frozenset({"edit", "add_parameter", "add_function", "add_method"})
 
 
+def _issue_checks(acceptance: AcceptanceReport) -> list[Any]:
+    """The applicable checks from the issue's own examples and statements."""
+    return [r for r in acceptance.results if r.applies and r.kind in ("example", "statement")]
+
+
 def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     """The model-written behaviour changes of ``spec`` when no check from the issue's own
     examples or statements confirms them: none applies, or the issue shows behaviour that
@@ -81,7 +86,7 @@ def unchecked_behaviour(spec: Spec, acceptance: AcceptanceReport) -> list[str]:
     # list said nothing of the tuples and strings the words also named); and where the issue
     # shows behaviour that must change (one of its checks fails on the untouched code), a check
     # the untouched code passed already cannot tell the change from no change at all
-    own = [r for r in acceptance.results if r.applies and r.kind in ("example", "statement")]
+    own = _issue_checks(acceptance)
     asks_a_change = any(r.before is False for r in own)
     checked = [
         r
@@ -120,10 +125,8 @@ def verdict_of(
             + "): no expected output or stated result to check it against"
             + (
                 " that the code before the change did not already give"
-                if any(r.applies and r.before is False for r in acceptance.results)
-                and any(
-                    r.applies and r.before for r in acceptance.results if r.kind != "postcondition"
-                )
+                if any(r.before is False for r in _issue_checks(acceptance))
+                and any(r.before for r in _issue_checks(acceptance))
                 else ""
             )
             + (
