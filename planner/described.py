@@ -57,13 +57,13 @@ def _body_names(symbols: Any, scopes: set[str]) -> dict[str, list[str]]:
 
 
 def described_within(grounding: Grounding, symbols: Any, fenced: Collection[str] = ()) -> Grounding:
-    """``grounding`` with the definitions the issue describes inside the modules and
-    classes it names (see the module docstring); unchanged when there are none."""
+    """``grounding`` with the definitions the issue describes inside the modules it names
+    (see the module docstring); unchanged when there are none."""
     scopes = _scopes(grounding, fenced)
     if not scopes:
         return grounding
     found = {g.qualname for g in grounding.symbols}
-    query = [t for t in terms(grounding.issue.raw, query=True)]
+    query = terms(grounding.issue.raw, query=True)
     added: list[Grounded] = []
     for scope in scopes:
         inner = [
