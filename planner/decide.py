@@ -45,6 +45,7 @@ from planner.described import described_within
 from planner.exclusions import left_alone
 from planner.fusion import OperationChecker, invented_name
 from planner.ground import Grounding, ground
+from planner.issue_text import quoted_failure
 from planner.judge import Judge
 from planner.propose import KIND_QUESTIONS, Proposal, Proposer, describe
 from planner.snippets import Evidence, code_evidence, matches
@@ -58,6 +59,8 @@ SURE = 0.75  # P(the issue asks to change it) of a named, uncovered symbol: the 
 TARGET_MARGIN = 0.1  # a further target must be about as likely as the best one
 MAX_KINDS = 3
 SECOND_KIND = 0.4  # P(kind) a change besides the main one needs in the "what else" choice
+STOP_FAILURE = 0.5  # P(yes) that the issue wants a quoted failure gone, for a behaviour change
+DESCRIBING = frozenset({"add_annotations", "add_docstring"})  # kinds that change no behaviour
 # Evidence from a proposer that read the issue another way (the rules, a past spec).
 PROPOSER_BONUS = 0.1
 
@@ -216,7 +219,32 @@ class GroundedPlanner:
                 kinds[op] = p if second else min(kinds[op], KIND_THRESHOLD - 0.01)
         for m in main:
             kinds[m] = max(kinds[m], 1.0)
+        self._stop_failure(ops, kinds, judge)
         return kinds
+
+    def _stop_failure(self, ops: list[str], kinds: dict[str, float], judge: Judge) -> None:
+        """An issue that quotes a failure (an exception its code raises) while every kind
+        taken only describes code (type hints, docstrings) cannot be done by that plan when
+        it wants the failure gone. The judge says whether it does; then the behaviour change
+        it picks among the pool's joins the plan as a main change."""
+        failure = quoted_failure(judge.issue)
+        taken = [k for k, p in kinds.items() if p >= KIND_THRESHOLD]
+        behaviour = [op for op in ops if op not in DESCRIBING]
+        if failure is None or not behaviour or any(k not in DESCRIBING for k in taken):
+            return
+        quoted = failure if len(failure) <= 160 else failure[:157] + "..."
+        wanted = judge.ask(
+            f"The issue quotes this failure: `{quoted}`. Does the issue ask for the code to "
+            "stop failing this way?"
+        )
+        if wanted < STOP_FAILURE:
+            return
+        probs = judge.choose_both_ways(
+            f"Which change makes the code stop failing with `{quoted}`?",
+            [KIND_QUESTIONS[op] for op in behaviour],
+        )
+        best = behaviour[max(range(len(behaviour)), key=lambda i: probs[i])]
+        kinds[best] = 1.0
 
     def _targets(
         self, pool: list[Proposal], kinds: dict[str, float], judge: Judge

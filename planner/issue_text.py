@@ -161,3 +161,32 @@ def parse_issue(text: str) -> IssueText:
     return IssueText(
         raw=raw, title=title, sentences=sentences, mentions=tuple(mentions), literals=literals
     )
+
+
+_EXCEPTION_LINE = re.compile(
+    r"^\s*((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Iteration)\b(?::.*)?)$",
+    re.M,
+)
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+
+
+def quoted_failure(text: str) -> str | None:
+    """The exception an issue quotes as the result of running code (the last line of a
+    traceback, or an ``XError: ...`` line right after a ``>>>`` call); None when it quotes
+    none. Issues quote failures they want gone far more often than ones they want, and the
+    planner asks the judge which it is."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if _TRACEBACK.search(line):
+            for later in lines[i + 1 :]:
+                m = _EXCEPTION_LINE.match(later)
+                if m:
+                    return m.group(1).strip()
+                if later.strip().startswith(">>>"):
+                    break
+    for i, line in enumerate(lines[:-1]):
+        if line.strip().startswith(">>>"):
+            m = _EXCEPTION_LINE.match(lines[i + 1])
+            if m:
+                return m.group(1).strip()
+    return None

@@ -451,3 +451,53 @@ def test_a_parameter_change_of_a_method_carries_to_its_overrides(tmp_path) -> No
     assert carried(after) == [], "`after` a parameter: an override may order them otherwise"
     function = Operation("rename_parameter", "pkg.more.Unrelated.get", {"old": "key", "new": "k"})
     assert carried(function) == []
+
+
+FAILING = """`parse` doesn't take a timedelta
+
+```python
+>>> parse(timedelta(days=1))
+Traceback (most recent call last):
+  ...
+TypeError: unsupported operand type(s) for +: 'int' and 'datetime.timedelta'
+```
+
+It should accept one. Please update the type hints too.
+"""
+
+
+def test_quoted_failures_are_read_from_tracebacks_and_sessions() -> None:
+    from planner.issue_text import quoted_failure
+
+    assert quoted_failure(FAILING) == (
+        "TypeError: unsupported operand type(s) for +: 'int' and 'datetime.timedelta'"
+    )
+    assert quoted_failure(">>> nth(5, [1, 2])\nIndexError: list index out of range\n") == (
+        "IndexError: list index out of range"
+    )
+    assert quoted_failure(TRACEBACK) == "AttributeError: 'Store' object has no attribute 'lookup'"
+    assert quoted_failure("Positional use should raise TypeError, like `f(1, 2)`.") is None
+
+
+def test_a_quoted_failure_needs_a_behaviour_change_when_the_judge_says_so(sample_digest) -> None:  # type: ignore[no-untyped-def]
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest)
+    ops = ["rename", "add_annotations", "edit"]
+    # the judge: yes, the issue wants the failure gone; then "edit" in both orders
+    llm = ScriptedLLM(["yes", "B", "A"])
+    kinds = {"rename": 0.0, "add_annotations": 1.0, "edit": 0.01}
+    planner._stop_failure(ops, kinds, Judge(llm, FAILING))
+    assert kinds == {"rename": 0.0, "add_annotations": 1.0, "edit": 1.0}
+
+    # the judge reads the failure as wanted: the describing plan stays
+    kinds = {"rename": 0.0, "add_annotations": 1.0, "edit": 0.01}
+    planner._stop_failure(ops, kinds, Judge(ScriptedLLM(["no"]), FAILING))
+    assert kinds["edit"] == 0.01
+
+    # a plan that already changes behaviour, or an issue that quotes no failure: no question
+    for issue, kinds in (
+        (FAILING, {"add_annotations": 1.0, "edit": 1.0}),
+        ("Please add type hints to `parse`.", {"add_annotations": 1.0, "edit": 0.01}),
+    ):
+        quiet, before = ScriptedLLM([]), dict(kinds)
+        planner._stop_failure(["add_annotations", "edit"], kinds, Judge(quiet, issue))
+        assert quiet.calls == [] and kinds == before
