@@ -88,6 +88,11 @@ class DigestQueries:
             self._memo["candidates"] = sorted(pool)
         return difflib.get_close_matches(name, self._memo["candidates"], n=n, cutoff=0.6)
 
+    def modules(self) -> dict[str, str]:
+        """Every module of the repository (dotted name → posix relpath), also one that
+        defines nothing (a package ``__init__`` that only imports and re-exports)."""
+        return dict(self._modules())
+
     def module_path(self, module: str) -> str | None:
         """The file (posix relpath) that defines ``module``, if it is in the repository."""
         return self._modules().get(module)

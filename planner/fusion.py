@@ -61,7 +61,7 @@ class OperationChecker:
 
     def __init__(self, symbols: SymbolIndex) -> None:
         self.symbols = symbols
-        self.modules = {d.module: d.path for d in symbols.definitions()}
+        self.modules = symbols.modules()
 
     def module_for(self, text: str) -> str | None:
         text = text.strip().strip("`")

@@ -142,7 +142,7 @@ def _module_of_path(symbols: SymbolIndex, text: str) -> tuple[str, str] | None:
 
 
 def _modules(symbols: SymbolIndex) -> dict[str, str]:
-    return {d.module: d.path for d in symbols.definitions()}
+    return symbols.modules()
 
 
 def _resolve_name(symbols: SymbolIndex, text: str) -> list[Any]:

@@ -501,3 +501,19 @@ def test_a_quoted_failure_needs_a_behaviour_change_when_the_judge_says_so(sample
         quiet, before = ScriptedLLM([]), dict(kinds)
         planner._stop_failure(["add_annotations", "edit"], kinds, Judge(quiet, issue))
         assert quiet.calls == [] and kinds == before
+
+
+def test_a_package_that_only_imports_is_a_module(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from planner.digest import RepositoryDigest
+    from planner.fusion import OperationChecker
+
+    root = tmp_path / "repo"
+    (root / "shop" / "api").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "api" / "__init__.py").write_text("from shop.api.orders import place\n")
+    (root / "shop" / "api" / "orders.py").write_text("def place(order):\n    return order\n")
+    digest = RepositoryDigest.build(root, tmp_path / "cache")
+    assert digest.modules()["shop.api"] == "shop/api/__init__.py"
+    g = ground("Please export `cancel` from `shop.api` as well.", digest)
+    assert "shop.api" in g.modules
+    assert OperationChecker(digest).module_for("shop.api") == "shop.api"
