@@ -87,6 +87,7 @@ class GroundedPlanner:
         self.others = list(proposals)
         self.examples = list(examples)
         self.checker = OperationChecker(symbols)
+        self.evidence: list[Evidence] = []  # what the issue's own code asks for (``_pool``)
 
     def propose(self, issue: str) -> Candidate | None:
         grounding, pool, dropped = self._grounded_pool(issue)
@@ -150,7 +151,7 @@ class GroundedPlanner:
     def _pool(self, issue: str, grounding: Grounding) -> tuple[list[Proposal], list[str]]:
         raw = Proposer(grounding, self.symbols, self.repo).all()
         self.supported: dict[tuple[str, str], str] = {}
-        self.evidence: list[Evidence] = code_evidence(grounding, self.symbols)
+        self.evidence = code_evidence(grounding, self.symbols)
         for op in _evidence_operations(self.evidence):
             raw.append(Proposal(op, describe(op), op.target))
         for cand in self.others:
@@ -277,6 +278,14 @@ class GroundedPlanner:
         likeliest pairs first, so two constants for two modules both survive)."""
         best: dict[tuple[str, str], Proposal] = {}
         taken: set[str] = set()
+        # of two readings of one change, the one the issue's own code writes (`f(x, key=None)`
+        # fixes the default that a later example call's `key=len` does not)
+        quoted = {(p.operation.op, p.operation.target) for p in options if self._evidenced(p)}
+        options = [
+            p
+            for p in options
+            if (p.operation.op, p.operation.target) not in quoted or self._evidenced(p)
+        ]
         for p in sorted(options, key=lambda p: -target_p[_key(p)]):
             k = (p.operation.op, p.operation.target)
             new = _new_name(p.operation)

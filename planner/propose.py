@@ -195,13 +195,9 @@ class Proposer:
         for new, _pos in self.g.new_names:
             if new in params or _CONSTANT.match(new):
                 continue
-            out.append(
-                Proposal(
-                    Operation("add_parameter", q, {"name": new, "default": self._default(new)}),
-                    f"add a new parameter `{new}` to `{q}`",
-                    q,
-                )
-            )
+            # described with its default, as another proposer's reading of it would be
+            add = Operation("add_parameter", q, {"name": new, "default": self._default(new)})
+            out.append(Proposal(add, describe(add), q))
             break
         if params:
             first, *others = keyword_only_choices(params, named, self.text)

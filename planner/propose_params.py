@@ -23,9 +23,24 @@ def nearest(names: list[tuple[str, int]], position: int, limit: int = 2) -> list
     return [n for n, _ in ranked[:limit]]
 
 
+_VALUE = r"(`[^`\n]+`|\"[^\"\n]*\"|'[^'\n]*'|-?\d[\d_.]*\b|True\b|False\b|None\b)"
+_STATED = r"\bdefault(?:s|ing|ed)?(?:\s+(?:value|is|to|of|should\s+be|will\s+be))*\s*(?:[:=]\s*)?"
+
+
 def default_of(name: str, text: str) -> str:
-    """The default the issue writes for a new parameter (``name=value``), else ``None``."""
-    m = re.search(rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*([^\s,)`]+)", text)
+    """The default the issue gives a new parameter: one it states in words near the name
+    ("`sep`, defaulting to `","`"), else ``name=value`` outside example calls (a ``>>>``
+    line calls the function with a value; it does not define the default), else ``None``."""
+    prose = "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith((">>>", "..."))
+    )
+    for m in re.finditer(rf"(?<![\w.]){re.escape(name)}(?![\w])", prose):
+        sentence = re.split(r"(?<=[.!?])\s|\n\s*\n", prose[m.end() : m.end() + 160])[0]
+        stated = re.search(_STATED + _VALUE, sentence, re.I)
+        if stated:
+            return stated.group(1).strip("`")
+    value = r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s,)`]+)"
+    m = re.search(rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*{value}", prose)
     return m.group(1) if m else "None"
 
 

@@ -147,8 +147,11 @@ def _signature(
     defaults.update(
         {x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None}
     )
+    typed = span.startswith("def ") or returns or any(x.annotation is not None for x in written)
     for g in named:
         lacking = [x.arg for x in written if x.arg not in _params(g)]
+        if not typed and len(lacking) == len(written):
+            continue  # `f(key=len)` passes a keyword; a signature writes what `f` has too
         if lacking and len(lacking) <= 2:
             default = defaults.get(lacking[0])
             out.append(
@@ -202,4 +205,15 @@ def matches(e: Evidence, op: str, target: str, params: dict[str, Any]) -> bool:
         "add_method": "name",
         "extract_constant": "name",
     }.get(op)
-    return key is None or str(params.get(key)) == e.value
+    if key is None or str(params.get(key)) != e.value:
+        return key is None
+    wanted = e.params.get("default")
+    return op != "add_parameter" or wanted is None or _same_code(str(params.get("default")), wanted)
+
+
+def _same_code(a: str, b: str) -> bool:
+    """Two expressions written alike (quotes and spacing aside)."""
+    try:
+        return ast.unparse(ast.parse(a, mode="eval")) == ast.unparse(ast.parse(b, mode="eval"))
+    except SyntaxError:
+        return a.strip() == b.strip()

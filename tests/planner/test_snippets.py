@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cores.llm_scripted import ScriptedLLM
-from planner.decide import GroundedPlanner, subsumed_dropped
+from planner.decide import GroundedPlanner, _key, subsumed_dropped
 from planner.ground import ground
 from planner.propose import Proposal
 from planner.snippets import code_evidence, matches
@@ -58,6 +58,7 @@ def test_quoted_code_becomes_evidence(sample_digest, issue, expected) -> None:  
         "`get_user(user_id, db, verbose=False)` logs too much",  # quotes what exists
         "`@property` and `@staticmethod` on `chunks` and `get_user`",  # not about one function
         "`Store(path, timeout, retries=3)` is documented wrong",  # the class as it is
+        "`get_user(key=len)` should give a function back",  # passes only the new keyword
     ],
 )
 def test_code_that_asks_for_nothing_new_is_no_evidence(sample_digest, issue) -> None:  # type: ignore[no-untyped-def]
@@ -155,3 +156,30 @@ def test_two_half_plans_also_compete_as_one(sample_digest, sample_repo) -> None:
     planner.evidence = []
     _, record = planner._arbitrate(issue, judged, Judge(planner.llm, issue))
     assert [b["backend"] for b in record["plans"]] == ["judge", "rules"]
+
+
+def test_the_default_the_issues_signature_writes_is_the_one_kept(
+    sample_digest, sample_repo
+) -> None:  # type: ignore[no-untyped-def]
+    """`get_user(user_id, db, key=None)` is a signature; `get_user(key=len)` later in the issue
+    is a call. Of the two readings of "add `key`", the one whose default the signature
+    writes is kept even when the judge likes the other better."""
+    issue = (
+        "Feature: `get_user(user_id, db, key=None)`.\n\n"
+        "Then `get_user(key=len)` should return a function."
+    )
+    (e,) = code_evidence(ground(issue, sample_digest), sample_digest)
+    target = "pkg.users.get_user"
+    assert matches(e, "add_parameter", target, {"name": "key", "default": "None"})
+    assert not matches(e, "add_parameter", target, {"name": "key", "default": "len"})
+
+    planner = GroundedPlanner(ScriptedLLM([]), sample_digest, repo=sample_repo)
+    planner._pool(issue, ground(issue, sample_digest))
+    planner._siblings = {}
+    readings = [
+        Proposal(Operation("add_parameter", target, {"name": "key", "default": d}), d, target)
+        for d in ("len", "None")
+    ]
+    p = {_key(r): v for r, v in zip(readings, (0.9, 0.6), strict=True)}
+    (kept,) = planner._select(readings, p)
+    assert kept.operation.params["default"] == "None"
