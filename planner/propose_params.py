@@ -40,8 +40,8 @@ def default_of(name: str, text: str) -> str:
         if stated:
             return stated.group(1).strip("`")
     value = r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s,)`]+)"
-    m = re.search(rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*{value}", prose)
-    return m.group(1) if m else "None"
+    written = re.search(rf"\b{re.escape(name)}\s*(?::\s*[\w\[\]., |]+?)?\s*=\s*{value}", prose)
+    return written.group(1) if written else "None"
 
 
 def keyword_only_choices(params: list[str], named: list[str], text: str) -> list[dict[str, Any]]:
