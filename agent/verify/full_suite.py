@@ -67,8 +67,16 @@ def full_suite_check(
         return Check("full_tests", True, "the full test suite passed", details)
     failed = failing_ids(result.stdout_tail)
     if not failed:
-        tail = "\n".join(result.stdout_tail.strip().splitlines()[-30:])
-        return Check("full_tests", False, f"the full test suite failed:\n{tail}", details)
+        output = "\n".join(t.strip() for t in (result.stdout_tail, result.stderr_tail) if t.strip())
+        tail = "\n".join(output.splitlines()[-30:]) or "(no output)"
+        stopped = (
+            f"pytest stopped before running the tests (exit code {result.rc}); when it does "
+            "the same without the change, the interpreter lacks what the project's test "
+            "configuration needs (pass --python with the project's test environment):\n"
+            if result.rc in (2, 3, 4)
+            else "the full test suite failed:\n"
+        )
+        return Check("full_tests", False, f"{stopped}{tail}", details)
     already = pristine(sorted(failed))
     new = sorted(failed - already)
     if not new:

@@ -88,7 +88,7 @@ def run_problem(result: RunResult, what: str, wall_s: float, memory_mb: int) -> 
         return (
             f"{what} tried to {result.violation.removesuffix('.')} and was stopped. Code run "
             "here may only write files inside the repository copy (the current directory) "
-            "and may not use the network; remove that part and send the whole script again."
+            "and may not use the network."
         )
     if result.timed_out:
         return (

@@ -1,7 +1,8 @@
 """A scratch copy of a target repository, where drafted scripts run and tests are validated.
 
 ``Scratch(repo)`` is a context manager: on entry it copies the working tree into a fresh
-temp dir (``git ls-files -co --exclude-standard`` in a git work tree, else a walk),
+temp dir (``git ls-files -co --exclude-standard`` in a git work tree, plus the ignored modules a
+package imports, such as a generated ``_version.py``; else a walk),
 leaving out ``.git``, ``.agent_data``, ``.autopatches``, virtualenvs and caches, and
 records each file's SHA256. Symlinks are copied as links; a link that leads out of the
 repository is left out (and listed in ``skipped``), an absolute link into the repository
@@ -35,6 +36,8 @@ EXCLUDED_DIRS = frozenset(
     | {"node_modules"}
 )
 GIT_TIMEOUT_S = 60
+# ignored files that a package imports: generated modules and compiled extensions
+IMPORTABLE = (".py", ".pyi", ".so", ".pyd")
 
 
 class ScratchError(RuntimeError):
@@ -154,10 +157,26 @@ class Scratch:
         if self._git:
             out = _git(self.repo, "ls-files", "-z", "-co", "--exclude-standard")
             if out.returncode == 0:
-                names = sorted({os.fsdecode(n) for n in out.stdout.split(b"\0") if n})
-                return [n for n in names if not self._excluded(n)]
+                names = {os.fsdecode(n) for n in out.stdout.split(b"\0") if n}
+                names |= self._generated(names)
+                return [n for n in sorted(names) if not self._excluded(n)]
             log.warning("git ls-files failed in %s; walking the folder", self.repo)
         return sorted(self._walk(self.repo))
+
+    def _generated(self, listed: set[str]) -> set[str]:
+        """Ignored modules inside the repository's own packages: a build writes them there
+        (``_version.py`` from the VCS, an in-place compiled extension) and the package does
+        not import without them. Ignored folders (``build/``, ``dist/``) are not entered."""
+        out = _git(self.repo, "ls-files", "-z", "-o", "-i", "--exclude-standard", "--directory")
+        if out.returncode != 0:
+            return set()
+        found = set()
+        for raw in out.stdout.split(b"\0"):
+            rel = os.fsdecode(raw)
+            package = rel.rpartition("/")[0]
+            if rel.endswith(IMPORTABLE) and f"{package}/__init__.py" in listed:
+                found.add(rel)
+        return found
 
     def _walk(self, top: Path) -> Iterable[str]:
         for folder, dirs, files in os.walk(top):

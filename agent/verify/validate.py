@@ -167,10 +167,7 @@ class Validator:
         if result.rc != 0:
             output = result.stderr_tail or result.stdout_tail
             tb = report.trim_traceback(output, self.root, keep=script)
-            message = (
-                f"the script exited with code {result.rc}:\n{tb}\n\n"
-                "Fix the error and send the whole script again."
-            )
+            message = f"the script exited with code {result.rc}:\n{tb}"
             return Check("script", False, message, details)
         return Check("script", True, f"the script exited 0 in {result.seconds:.1f} s", details)
 

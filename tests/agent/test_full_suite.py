@@ -51,3 +51,22 @@ def test_pre_existing_failures_are_ignored(shop: Path) -> None:  # noqa: F811
     out = fix(shop, RENAME, "--apply")
     assert out.returncode == 0, out.stderr
     assert "1 test(s) that fail without the change too" in out.stderr
+
+
+def test_a_suite_pytest_cannot_start_says_why(tmp_path: Path) -> None:
+    """pytest stopping on its own configuration (here an option it does not know; in the
+    wild a filter naming a plugin the interpreter lacks) prints to stderr: the message
+    carries that output and says what to do, instead of an empty 'failed'."""
+    import sys
+
+    from agent.verify.full_suite import full_suite_check
+    from agent.verify.sandbox import Sandbox
+
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "--no-such"\n')
+    (tmp_path / "test_a.py").write_text("def test_a():\n    assert True\n")
+    check = full_suite_check(
+        Sandbox(), tmp_path, sys.executable, ["python", "-m", "pytest"], "auto", lambda ids: set()
+    )
+    assert check is not None and not check.ok
+    assert "pytest stopped before running the tests (exit code 4)" in check.message
+    assert "--no-such" in check.message and "--python" in check.message

@@ -103,6 +103,20 @@ def test_scratch_copies_the_work_tree_without_git_venvs_caches_or_ignored(git_re
     assert not root.exists(), "the scratch dir is removed on exit"
 
 
+def test_scratch_copies_the_ignored_modules_a_package_imports(git_repo: Path) -> None:
+    """A generated ``pkg/_version.py`` is ignored by git and imported by the package: the
+    copy has it (and it is no change); a build folder and loose ignored scripts stay out."""
+    (git_repo / ".gitignore").write_text("pkg/_version.py\nbuild/\ngen_*.py\n")
+    (git_repo / "pkg" / "_version.py").write_text("__version__ = '1.0'\n")
+    (git_repo / "build" / "lib" / "pkg").mkdir(parents=True)
+    (git_repo / "build" / "lib" / "pkg" / "__init__.py").write_text("")
+    (git_repo / "gen_docs.py").write_text("print('docs')\n")
+    with Scratch(git_repo) as s:
+        copied = sorted(p.relative_to(s.root).as_posix() for p in s.root.rglob("*") if p.is_file())
+        assert s.changed_paths() == set()
+    assert copied == [".gitignore", "pkg/__init__.py", "pkg/_version.py", "pkg/core.py"]
+
+
 def test_scratch_without_git_walks_the_folder(tmp_path: Path) -> None:
     repo = tmp_path / "plain"
     (repo / "pkg").mkdir(parents=True)
