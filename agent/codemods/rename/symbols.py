@@ -196,8 +196,29 @@ class ParamRenameCommand(SymbolCommand):
                         self.edits[arg.keyword] = rename
 
     def _docstring_edit(self, node: cst.SimpleString) -> cst.SimpleString:
-        rx = re.compile(DOC_PREFIX + re.escape(self.old) + r"(?![\w])")
-        return node.with_changes(value=rx.sub(self.new, node.value))
+        return node.with_changes(value=param_in_docstring(node.value, self.old, self.new))
+
+
+def param_in_docstring(text: str, old: str, new: str) -> str:
+    """``text`` with the parameter ``old`` called ``new``. A name that reads as code
+    (``max_age``, ``maxBytes``) is renamed wherever it stands; a plain word (``format``,
+    ``key``) only where the docstring uses it as the parameter: in code markup (`` `format` ``,
+    ``*format*``), as a field (``:param format:``, ``format (str):``, ``format : str``) and as
+    a keyword (``format=``). "the general format of the number" stays prose."""
+    word = re.escape(old)
+    if not re.fullmatch(r"[a-z]+", old):
+        return re.sub(DOC_PREFIX + word + r"(?![\w])", new, text)
+    as_parameter = re.compile(
+        rf"(?<=[`*]){word}(?=[`*])"  # `format`, ``format``, *format*
+        rf"|(?<=:)(?P<field>(?:param|type|arg|argument|key|keyword)\s+(?:[^:\n]*\s)?){word}(?=\s*:)"
+        rf"|(?m:^(?P<indent>[ \t]*){word}(?=[ \t]*(?:\(|:)))"  # Google `format (str):`, numpy
+        rf"|(?<![\w.]){word}(?=[ \t]*=(?!=))"  # a keyword: format="%.3f"
+    )
+
+    def swap(m: re.Match[str]) -> str:
+        return (m.group("field") or m.group("indent") or "") + new
+
+    return as_parameter.sub(swap, text)
 
 
 def _docstring_node(func: cst.FunctionDef) -> cst.SimpleString | None:

@@ -477,6 +477,36 @@ PARAMS = {
 }
 
 
+def test_a_parameter_named_like_a_word_is_renamed_only_where_it_is_the_parameter(
+    tmp_path: Path,
+) -> None:
+    files = repo(
+        tmp_path,
+        {
+            "num.py": '''
+                def intword(value, format="%.1f"):
+                    """Say a big number in words.
+
+                    Args:
+                        value (int): the number.
+                        format (str): changes the general format of the number part;
+                            see `format` below.
+
+                    >>> intword(1_200_000, format="%.2f")
+                    '1.20 million'
+                    """
+                    return format % value
+            '''
+        },
+    )
+    out = after(files, run(files, "rename_parameter", "num.intword", old="format", new="fmt"))
+    text = out["num.py"]
+    assert 'def intword(value, fmt="%.1f"):' in text
+    assert "fmt (str): changes the general format of the number part;" in text
+    assert "see `fmt` below" in text and 'intword(1_200_000, fmt="%.2f")' in text
+    assert "return fmt % value" in text
+
+
 def test_rename_parameter_function(tmp_path: Path) -> None:
     files = repo(tmp_path, PARAMS)
     out = after(
