@@ -121,9 +121,14 @@ class ParameterRules(RuleBase):
         return out
 
     def _parameter_in_call(self, issue: IssueText) -> list[Operation]:
+        """`f(x, key=None)` written for ``f`` that lacks ``key``; a call on a ``>>>`` line is
+        an example of using it (its value is no default)."""
         out = []
         for m in issue.names():
             if not m.call_args:
+                continue
+            line_start = issue.raw.rfind("\n", 0, m.position) + 1
+            if issue.raw[line_start:].lstrip().startswith((">>>", "...")):
                 continue
             for d in self._callables(m.text):
                 for arg in m.call_args:

@@ -36,7 +36,8 @@ _STRONG_CURRENT = re.compile(
 )
 _STRONG_EXPECTED = re.compile(
     r"\b(expected|expect|expecting|should|would like|want|wanted|desired|must|after(?: the "
-    r"(?:fix|change))?|ought to|instead it should|correct(?: output| result| behaviou?r)?)\b",
+    r"(?:fix|change))?|ought to|instead it should|correct(?: output| result| behaviou?r)?|"
+    r"so that|such that|so (?:I|we|you) can)\b",
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n\s*[*-]\s+")

@@ -44,6 +44,17 @@ def outcomes(
     return pick(first), pick(second), module.text
 
 
+def test_a_session_a_request_leads_to_shows_the_result_it_wants() -> None:
+    """ "Please add `conjunction` ... so that" introduces what the change should give."""
+    issue = (
+        'Please add an optional `conjunction` argument, defaulting to `"and"`, so that\n\n'
+        '    >>> natural_list(["a", "b", "c"], conjunction="or")\n'
+        "    'a, b or c'\n"
+    )
+    (session,) = sessions(issue)
+    assert [(e.label, e.expected) for e in session.examples] == [("expected", "'a, b or c'")]
+
+
 def test_sessions_are_labelled_by_the_prose_before_them() -> None:
     issue = textwrap.dedent(
         """\

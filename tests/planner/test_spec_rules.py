@@ -59,6 +59,12 @@ from planner.spec import SpecError
             [("add_parameter", "pkg.util.chunks", {"name": "step", "default": "1"})],
         ),
         (
+            # an example call's value is not the default
+            "`chunks` should accept `step` as a keyword argument defaulting to 1, so that\n\n"
+            "    >>> chunks([1, 2, 3, 4], 2, step=2)\n    [[1, 2]]\n",
+            [("add_parameter", "pkg.util.chunks", {"name": "step", "default": "1"})],
+        ),
+        (
             "It would help if `get_user` accepted an optional `cache` argument.",
             [("add_parameter", "pkg.users.get_user", {"name": "cache", "default": "None"})],
         ),

@@ -177,6 +177,7 @@ class AddEdit(SignatureEdit):
         self.body = addition.body
         self.shifted = addition.shifted
         self.pattern = pattern
+        self.written: cst.FunctionDef | None = None  # the function with the drafted body
 
     def call_pattern(self) -> str | None:
         return self.pattern
@@ -184,14 +185,45 @@ class AddEdit(SignatureEdit):
     def edit_def(self, node: cst.FunctionDef) -> cst.FunctionDef:
         is_impl = self.defs_seen == self.target.count  # the last definition of that name
         if self.body is not None and is_impl:
-            body = self.body.with_changes(leading_lines=node.leading_lines)
+            # the model writes the body; the signature stays the one the code has, with the
+            # new parameter in its place (a model that rewrites `list[Any]` as `List[Any]`
+            # on the way changes nothing the issue asked for)
+            signed = self._signature(node)
+            body = self.body.with_changes(
+                leading_lines=node.leading_lines,
+                params=signed.params,
+                returns=signed.returns,
+                asynchronous=node.asynchronous,
+            )
             if not body.decorators and node.decorators:
                 body = body.with_changes(decorators=node.decorators)
+            self.written = body
             return body
+        return self._signature(node)
+
+    def _signature(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        """``node`` with the new parameter placed (annotated as the model wrote it when the
+        plan gives no annotation)."""
+        param = self.param
+        drafted = [
+            p
+            for p in (
+                (*self.body.params.params, *self.body.params.kwonly_params) if self.body else ()
+            )
+            if p.name.value == param.name.value
+        ]
+        if param.annotation is None and drafted and drafted[0].annotation is not None:
+            param = param.with_changes(
+                annotation=drafted[0].annotation,
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(" "),
+                    whitespace_after=cst.SimpleWhitespace(" "),
+                ),
+            )
         parts = ParamParts.of(node.params)
         if self.param.name.value in [p.name.value for p in parts.all_params()]:
             return node
-        error = place(parts, self.param, **self.where)
+        error = place(parts, param, **self.where)
         if error is not None:
             self.report.problems.append(f"{self.target.qualname}: {error}")
             return node
@@ -269,6 +301,7 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     result = apply_edits(index, [edit], report, what=what)
     if not isinstance(result, Applied):
         return result
+    imports = [line for line in imports if _binds_a_name_in(line, edit.written)]
     if imports and target.path in result.changes:
         module = add_import_lines(cst.parse_module(result.changes[target.path]), imports)
         if isinstance(module, Failed):
@@ -278,6 +311,39 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
         f"{what}: done in {target.path}:{target.line}" + (" with the new body" if body else "")
     ]
     return Applied(changes=result.changes, notes=(*notes, *result.notes))
+
+
+def _binds_a_name_in(line: str, fn: cst.FunctionDef | None) -> bool:
+    """Does the import ``line`` bind a name that ``fn`` uses? (An import the model sent for
+    a signature it rewrote is dropped with the rewrite.)"""
+    if fn is None:
+        return False
+    used = {n.value for n in _names(fn)}
+    statement = cst.parse_statement(line)
+    assert isinstance(statement, cst.SimpleStatementLine)
+    for small in statement.body:
+        if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+            small.names, cst.ImportStar
+        ):
+            for alias in small.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                name = cst.Module([]).code_for_node(bound).split(".")[0]
+                if name in used:
+                    return True
+        else:
+            return True  # a star import: kept
+    return False
+
+
+def _names(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            found.append(n)
+
+    node.visit(_Collect())
+    return found
 
 
 def _shifted(target: DefInfo, where: Mapping[str, Any]) -> tuple[str, ...]:

@@ -643,6 +643,35 @@ def test_add_parameter_body_imports_go_to_the_module(tmp_path: Path) -> None:
     assert namespace["frequencies"](("ab", "c", "de"), key=len) == {2: 2, 1: 1}
 
 
+def test_add_parameter_body_keeps_the_signature_the_code_has(tmp_path: Path) -> None:
+    """The model rewrote `list[Any]` as `List[Any]` (with its import) while writing the
+    body: the signature stays as it was plus the new parameter, annotated as drafted, and
+    the import that only the rewrite needed is dropped."""
+    source = (
+        "from typing import Any\n\n\n"
+        "def natural_list(items: list[Any]) -> str:\n"
+        "    return ' and '.join(map(str, items))\n"
+    )
+    body = (
+        "from typing import List\n\n"
+        "def natural_list(items: List[Any], conjunction: str = 'or') -> 'str':\n"
+        "    return f' {conjunction} '.join(map(str, items))\n"
+    )
+    files = make_repo(tmp_path, {"t.py": source})
+    result = apply(
+        files,
+        "add_parameter",
+        "t.natural_list",
+        {"body": body},
+        name="conjunction",
+        default="'and'",
+    )
+    text = changed(result, "t.py")
+    assert "def natural_list(items: list[Any], conjunction: str = 'and') -> str:" in text
+    assert "List" not in text
+    assert "return f' {conjunction} '.join(map(str, items))" in text
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
