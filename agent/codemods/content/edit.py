@@ -16,6 +16,7 @@ import libcst as cst
 
 from agent.codemods.base import REGISTRY, Failed, RepoFiles, Result, Skipped
 from agent.codemods.content.members import edit_members, members_source
+from agent.codemods.content.spelling import same_hints_kept, used_imports
 from agent.codemods.imports import add_import_lines, bound_names
 from agent.codemods.nodes import (
     Def,
@@ -73,11 +74,14 @@ def replace_definition(
     new = new.with_changes(
         leading_lines=leading_with_comments(old.leading_lines, new.leading_lines)
     )
+    lines = [*imports, *parsed.imports]
+    if isinstance(old, cst.FunctionDef) and isinstance(new, cst.FunctionDef):
+        new = same_hints_kept(old, new)
+        lines = used_imports(lines, new)
     if new.deep_equals(old):
         return Skipped(f"the new source of {loc.qualname} is the same as the current one")
     module = loc.module.deep_replace(old, new)
     assert isinstance(module, cst.Module)
-    lines = [*imports, *parsed.imports]
     if lines:
         added = add_import_lines(module, lines)
         if isinstance(added, Failed):

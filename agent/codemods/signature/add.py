@@ -23,6 +23,7 @@ from typing import Any
 import libcst as cst
 
 from agent.codemods.base import REGISTRY, Applied, Failed, RepoFiles, Result, Skipped
+from agent.codemods.content.spelling import used_imports
 from agent.codemods.imports import add_import_lines
 from agent.codemods.index import RepoIndex
 from agent.codemods.index.definitions import DefInfo
@@ -301,7 +302,8 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
     result = apply_edits(index, [edit], report, what=what)
     if not isinstance(result, Applied):
         return result
-    imports = [line for line in imports if _binds_a_name_in(line, edit.written)]
+    # an import that only a rewritten signature needed goes with the rewrite
+    imports = used_imports(imports, edit.written) if edit.written is not None else []
     if imports and target.path in result.changes:
         module = add_import_lines(cst.parse_module(result.changes[target.path]), imports)
         if isinstance(module, Failed):
@@ -311,39 +313,6 @@ def add_parameter(files: RepoFiles, op: Operation, slots: Mapping[str, Any]) -> 
         f"{what}: done in {target.path}:{target.line}" + (" with the new body" if body else "")
     ]
     return Applied(changes=result.changes, notes=(*notes, *result.notes))
-
-
-def _binds_a_name_in(line: str, fn: cst.FunctionDef | None) -> bool:
-    """Does the import ``line`` bind a name that ``fn`` uses? (An import the model sent for
-    a signature it rewrote is dropped with the rewrite.)"""
-    if fn is None:
-        return False
-    used = {n.value for n in _names(fn)}
-    statement = cst.parse_statement(line)
-    assert isinstance(statement, cst.SimpleStatementLine)
-    for small in statement.body:
-        if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
-            small.names, cst.ImportStar
-        ):
-            for alias in small.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                name = cst.Module([]).code_for_node(bound).split(".")[0]
-                if name in used:
-                    return True
-        else:
-            return True  # a star import: kept
-    return False
-
-
-def _names(node: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.append(n)
-
-    node.visit(_Collect())
-    return found
 
 
 def _shifted(target: DefInfo, where: Mapping[str, Any]) -> tuple[str, ...]:

@@ -153,6 +153,43 @@ def test_edit_adds_imports_after_existing_ones_without_duplicates() -> None:
     assert out.count("import os") == 1 and "json.dumps(os.sep)" in out
 
 
+def test_edit_keeps_the_projects_spelling_of_unchanged_type_hints() -> None:
+    """The model fixed the body and respelled `list[Any]` / `str | None` as `List[Any]` /
+    `Optional[str]` with a new typing import: the hints keep the project's spelling and the
+    import goes; a hint that names another type (`int` → `float`) is the model's change."""
+    source = (
+        "from typing import Any\n\n\n"
+        "def pick(items: list[Any], name: str | None = None, n: int = 0) -> dict[str, Any]:\n"
+        "    return {}\n"
+    )
+    new = (
+        "def pick(items: List[Any], name: Optional[str] = None, n: float = 0) -> Dict[str, Any]:\n"
+        "    if not items:\n"
+        "        return {}\n"
+        "    return {name or '': items[int(n)]}\n"
+    )
+    files = repo(**{"pkg.mod": source})
+    imports = ["from typing import Dict, List, Optional", "import json"]
+    out = applied(run(files, "edit", "pkg.mod.pick", source=new, imports=imports))
+    assert (
+        "def pick(items: list[Any], name: str | None = None, n: float = 0) -> dict[str, Any]:"
+        in out
+    )
+    assert "List" not in out and "Optional" not in out and "import json" not in out
+    assert "if not items:" in out
+
+
+def test_type_hint_spellings_that_name_the_same_type() -> None:
+    from agent.codemods.content.spelling import canonical
+
+    assert canonical("List[Any]") == canonical("list[Any]")
+    assert canonical("typing.Optional[Dict[str, int]]") == canonical("dict[str, int] | None")
+    assert canonical("Union[int, str]") == canonical("int | str")
+    assert canonical("'Tuple[int, ...]'") == canonical("tuple[int, ...]")
+    assert canonical("list[int]") != canonical("list[str]")
+    assert canonical("int") != canonical("float")
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
