@@ -100,9 +100,13 @@ def draft_docstring(
     if gaps and len(gaps) <= MAX_FIELDS:
         # the whole docstring was asked for three times: ask for each missing part alone
         completed, more = _complete(ctx, request, node, name, best[1], gaps)
-        calls += more
         if completed is not None:
-            return completed, calls
+            return completed, [*calls, *more]
+        # a part the model could not put in a short phrase leaves the best whole docstring:
+        # it is run, and the acceptance check that wants every parameter says what it misses
+        calls += [
+            replace(c, error=None, parsed={"rejected": c.error}) if c.error else c for c in more
+        ]
     return best[1], calls
 
 

@@ -229,6 +229,21 @@ def test_a_parameter_still_missing_after_three_asks_is_asked_for_alone(tmp_path:
     assert draft.problem is None and len(draft.calls) == 4
 
 
+def test_a_part_with_no_short_phrase_leaves_the_best_docstring_to_the_checks(
+    tmp_path: Path,
+) -> None:
+    """No short phrase for `rounding` either: the draft is the best whole docstring, not a
+    failed draft, so it is run and the acceptance check says which parameter it misses."""
+    source = "class Cart:\n    def total(self, tax, rounding=2):\n        return 1\n"
+    missing = json.dumps({"docstring": "Return the total with tax."})
+    rambling = json.dumps({"docstring": " ".join(["word"] * 40)})
+    llm = ScriptedLLM([missing, missing, missing, rambling])
+    draft = _document_total(llm, tmp_path, source)
+    assert draft.slots["docstring"] == "Return the total with tax."
+    assert draft.problem is None
+    assert draft.calls[-1].parsed == {"rejected": "no short phrase for `rounding`"}
+
+
 def test_real_model_docstring_names_every_parameter_when_asked(tmp_path: Path, default_llm) -> None:  # type: ignore[no-untyped-def]
     from agent.draft.docstring_text import docstring_gaps
 
