@@ -141,10 +141,6 @@ def _module_of_path(symbols: SymbolIndex, text: str) -> tuple[str, str] | None:
     return best
 
 
-def _modules(symbols: SymbolIndex) -> dict[str, str]:
-    return symbols.modules()
-
-
 def _resolve_name(symbols: SymbolIndex, text: str) -> list[Any]:
     """Definitions a mention stands for.
 
@@ -254,7 +250,7 @@ def ground(text: str, symbols: SymbolIndex, *, retriever: Any = None) -> Groundi
     """Resolve the code an issue mentions; see the module docstring."""
     issue = parse_issue(text)
     col = _Collector(symbols)
-    modules = _modules(symbols)
+    modules = symbols.modules()
     unresolved: list[str] = []
     new_names: dict[str, int] = {}
     mentioned_modules: list[str] = []

@@ -205,8 +205,10 @@ def matches(e: Evidence, op: str, target: str, params: dict[str, Any]) -> bool:
         "add_method": "name",
         "extract_constant": "name",
     }.get(op)
-    if key is None or str(params.get(key)) != e.value:
-        return key is None
+    if key is None:
+        return True
+    if str(params.get(key)) != e.value:
+        return False
     wanted = e.params.get("default")
     return op != "add_parameter" or wanted is None or _same_code(str(params.get("default")), wanted)
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from agent.codemods.imports import import_bindings
+
 _ALIASES = {
     "List": "list",
     "Dict": "dict",
@@ -113,10 +115,7 @@ def used_imports(lines: Sequence[str], node: cst.CSTNode) -> list[str]:
             ):
                 out.append(line)
                 break
-            names = [
-                _code(a.asname.name if a.asname else a.name).split(".")[0] for a in small.names
-            ]
-            if any(n in used for n in names):
+            if used & import_bindings(small).keys():
                 out.append(line)
                 break
     return out
